@@ -1,0 +1,127 @@
+// Package cli is the urfave/cli/v2 front of ingest: commands, flags with
+// their environment variables, logging and exit codes. Main runs the whole
+// application in-process, which is how the tests drive it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Exit codes, as DESIGN.md contracts them.
+const (
+	ExitOK     = 0 // every report loaded or unchanged
+	ExitFailed = 1 // at least one report (or the run) failed
+	ExitUsage  = 2 // bad usage or configuration
+)
+
+// usageError marks bad usage or configuration (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// Main runs ingest with args (args[0] is the program name) and returns the
+// exit code. Errors are printed to stderr on one line.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
+	app := newApp(stdout, stderr, version)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "ingest: %s\n", oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailed
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func newApp(stdout, stderr io.Writer, version string) *ucli.App {
+	return &ucli.App{
+		Name:      "ingest",
+		Usage:     "load Microsoft 365 usage reports from Microsoft Graph into Postgres",
+		Version:   version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Exit codes are decided in Main, never by os.Exit inside the app.
+		ExitErrHandler: func(*ucli.Context, error) {},
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return &usageError{err}
+		},
+		Action: func(c *ucli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q (see ingest --help)", c.Args().First())
+			}
+			ucli.ShowAppHelp(c)
+			return usagef("no command given")
+		},
+		Commands: []*ucli.Command{
+			migrateCommand(),
+			runCommand("run", "the nightly job: fetch every report for --period (default D7) and load it; migrates first", "D7"),
+			runCommand("backfill", "run with --period D180 to fill history", "D180"),
+			loadFileCommand(),
+			replayCommand(),
+			reportsCommand(),
+			statusCommand(),
+			graphSimCommand(),
+		},
+		Metadata: map[string]any{"version": version},
+	}
+}
+
+// onUsage makes a command's flag errors exit 2.
+func onUsage(_ *ucli.Context, err error, _ bool) error { return &usageError{err} }
+
+// newLogger builds the logger from --log-level and --log-format: text on a
+// terminal, JSON otherwise.
+func newLogger(c *ucli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, usagef("invalid --log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	w := c.App.ErrWriter
+	opts := &slog.HandlerOptions{Level: level}
+	switch f := c.String("log-format"); f {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "auto", "":
+		if isTerminal(w) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usagef("invalid --log-format %q: want auto, text or json", f)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+var logFlags = []ucli.Flag{
+	&ucli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"INGEST_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+	&ucli.StringFlag{Name: "log-format", Value: "auto", EnvVars: []string{"INGEST_LOG_FORMAT"}, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+}

@@ -1,0 +1,278 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/load"
+	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/transform"
+)
+
+func loadFileCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:      "load-file",
+		Usage:     "load CSV or JSON report files from disk (admin center export, PowerShell -OutFile); no Graph call",
+		ArgsUsage: "FILE...",
+		Flags: flags([]ucli.Flag{
+			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the report the files hold (see `ingest reports`)"},
+			tenantFlag,
+			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
+			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
+		}, dbFlags, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			if c.String("report") == "" {
+				return usagef("load-file needs --report (see `ingest reports`)")
+			}
+			spec, err := report.Lookup(c.String("report"))
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if c.String("tenant-id") == "" {
+				return usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
+			}
+			if c.NArg() == 0 {
+				return usagef("load-file needs at least one FILE")
+			}
+			formatFlag := c.String("format")
+			if formatFlag != "auto" {
+				if _, err := transform.ParseFormat(formatFlag); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(c.Context); err != nil {
+				return err
+			}
+			runID, err := db.StartRun(c.Context, load.Run{Command: "load-file", Host: hostname(), Version: version(c)})
+			if err != nil {
+				return err
+			}
+			log = log.With("run_id", runID, "tenant", c.String("tenant-id"), "report", spec.Name)
+			var results []result
+			for _, path := range c.Args().Slice() {
+				start := time.Now()
+				f := load.Fetch{RunID: runID, TenantID: c.String("tenant-id"), Report: spec, Source: path}
+				body, err := readFile(path, c.Int64("max-payload-bytes"))
+				if err != nil {
+					results = append(results, failed(c.Context, log, db, f, err))
+					continue
+				}
+				format := sniffFormat(path, body, formatFlag)
+				sum := sha256.Sum256(body)
+				f.FetchedAt = time.Now().UTC()
+				f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
+				results = append(results, parseAndLoad(c.Context, log.With("file", path), db, f, format, 0, start))
+			}
+			runErr := summarize(results)
+			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
+				log.Error("cannot record the end of the run", "error", err)
+			}
+			printResults(c.App.Writer, results)
+			return runErr
+		},
+	}
+}
+
+func readFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(body)) > max {
+		return nil, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", path, max)
+	}
+	return body, nil
+}
+
+// sniffFormat decides CSV or JSON: the flag if given, else the extension,
+// else whether the content starts with '{'.
+func sniffFormat(path string, body []byte, flag string) transform.Format {
+	if flag != "auto" {
+		f, _ := transform.ParseFormat(flag)
+		return f
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return transform.JSON
+	case ".csv":
+		return transform.CSV
+	}
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\uFEFF")), " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		return transform.JSON
+	}
+	return transform.CSV
+}
+
+func replayCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "replay",
+		Usage: "re-transform and reload payloads stored by earlier runs; no Graph call",
+		Flags: flags([]ucli.Flag{
+			&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "replay only this report, repeatable; default all"},
+			&ucli.TimestampFlag{Name: "since", Layout: time.DateOnly, Usage: "replay payloads fetched on or after this date (YYYY-MM-DD)"},
+		}, dbFlags, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			specs, err := report.Select(c.StringSlice("report"))
+			if err != nil {
+				return usagef("%v", err)
+			}
+			filter := load.StoredFilter{}
+			if len(c.StringSlice("report")) > 0 {
+				for _, s := range specs {
+					filter.Reports = append(filter.Reports, s.Name)
+				}
+			}
+			if ts := c.Timestamp("since"); ts != nil {
+				filter.Since = *ts
+			}
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(c.Context); err != nil {
+				return err
+			}
+			stored, err := db.StoredPayloads(c.Context, filter)
+			if err != nil {
+				return err
+			}
+			runID, err := db.StartRun(c.Context, load.Run{Command: "replay", Host: hostname(), Version: version(c)})
+			if err != nil {
+				return err
+			}
+			log = log.With("run_id", runID)
+			log.Info("replay started", "payloads", len(stored))
+			var results []result
+			for _, s := range stored {
+				start := time.Now()
+				spec, err := report.Lookup(s.Report)
+				f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
+				if err != nil {
+					results = append(results, result{report: s.Report, source: s.Source, outcome: "failed", err: err})
+					continue
+				}
+				body, ct, err := db.PayloadBody(c.Context, s.SHA256)
+				if err != nil {
+					results = append(results, failed(c.Context, log, db, f, err))
+					continue
+				}
+				f.FetchedAt = time.Now().UTC()
+				f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
+				format, _ := transform.ParseFormat(s.Format)
+				_, days, _ := report.ValidPeriod(s.Period)
+				results = append(results, parseAndLoad(c.Context, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start))
+			}
+			runErr := summarize(results)
+			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
+				log.Error("cannot record the end of the run", "error", err)
+			}
+			printResults(c.App.Writer, results)
+			return runErr
+		},
+	}
+}
+
+func reportsCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "reports",
+		Usage: "list the supported reports, their Graph functions, tables and columns",
+		Action: func(c *ucli.Context) error {
+			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "REPORT\tGRAPH FUNCTION\tTABLE\tCOLUMNS")
+			for _, s := range report.All {
+				var cols []string
+				for _, col := range s.Columns() {
+					cols = append(cols, col.Name)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Function, s.Table, strings.Join(cols, ", "))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func statusCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:         "status",
+		Usage:        "show freshness per tenant and report, and the last runs",
+		Flags:        flags(dbFlags, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			fresh, err := db.Freshness(c.Context)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST SUCCESS")
+			for _, f := range fresh {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", f.TenantID, f.Report, dateOrDash(f.NewestReportDate),
+					dateOrDash(f.NewestRefreshDate), f.DaysBehind, f.LastSuccessAt.Format(time.RFC3339))
+			}
+			w.Flush()
+			runs, err := db.LastRuns(c.Context, 10)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer)
+			w = tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "RUN\tCOMMAND\tPERIOD\tSTATUS\tSTARTED\tDURATION\tERROR")
+			for _, r := range runs {
+				dur := "-"
+				if r.FinishedAt != nil {
+					dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, oneLine(r.Error))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func dateOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.DateOnly)
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/internal/graphsim"
+)
+
+func graphSimCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "graph-sim",
+		Usage: "serve a simulator of the Microsoft Graph reports API on loopback (for demos and tests)",
+		Flags: flags([]ucli.Flag{
+			&ucli.StringFlag{Name: "addr", Value: "127.0.0.1:8765", EnvVars: []string{"GRAPH_SIM_ADDR"}, Usage: "loopback address of the API (port 0 picks a free one)"},
+			&ucli.StringFlag{Name: "download-addr", Value: "127.0.0.1:0", EnvVars: []string{"GRAPH_SIM_DOWNLOAD_ADDR"}, Usage: "loopback address of the download host"},
+			&ucli.StringFlag{Name: "token", Value: "sim-token", EnvVars: []string{"GRAPH_SIM_TOKEN"}, Usage: "bearer token the simulator accepts"},
+			&ucli.IntFlag{Name: "latency-days", Value: 2, EnvVars: []string{"GRAPH_SIM_LATENCY_DAYS"}, Usage: "days between today and the report refresh date"},
+			&ucli.TimestampFlag{Name: "as-of", Layout: time.DateOnly, EnvVars: []string{"GRAPH_SIM_AS_OF"}, Usage: "pretend today is this date (YYYY-MM-DD)"},
+			&ucli.StringFlag{Name: "url-file", EnvVars: []string{"GRAPH_SIM_URL_FILE"}, Usage: "write the API base URL to this file once listening"},
+		}, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log}
+			if ts := c.Timestamp("as-of"); ts != nil {
+				asOf := *ts
+				opts.Now = func() time.Time { return asOf }
+			}
+			srv, err := graphsim.Start(c.String("addr"), c.String("download-addr"), opts)
+			if err != nil {
+				return usagef("graph-sim: %v", err)
+			}
+			defer srv.Close()
+			if f := c.String("url-file"); f != "" {
+				if err := os.WriteFile(f+".tmp", []byte(srv.URL()+"\n"), 0o644); err != nil {
+					return err
+				}
+				if err := os.Rename(f+".tmp", f); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(c.App.Writer, "graph-sim: API on %s, download host on %s; try: ingest run --graph-url %s --access-token <token> --tenant-id <guid>\n",
+				srv.URL(), srv.DownloadURL(), srv.URL())
+			log.Info("graph-sim listening", "api", srv.URL(), "download", srv.DownloadURL())
+			<-c.Context.Done()
+			log.Info("graph-sim stopping")
+			return nil
+		},
+	}
+}

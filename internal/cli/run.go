@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/load"
+	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/transform"
+)
+
+func migrateCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:         "migrate",
+		Usage:        "apply the embedded migrations and views; idempotent",
+		Flags:        flags(dbFlags, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(c.Context); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "schema %s is up to date\n", db.Schema)
+			return nil
+		},
+	}
+}
+
+func runCommand(name, usage, defaultPeriod string) *ucli.Command {
+	return &ucli.Command{
+		Name:         name,
+		Usage:        usage,
+		Flags:        flags(graphFlags, dbFlags, logFlags),
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			period := c.String("period")
+			if period == "" {
+				period = defaultPeriod
+			}
+			period, days, err := report.ValidPeriod(period)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			specs, err := report.Select(c.StringSlice("report"))
+			if err != nil {
+				return usagef("%v", err)
+			}
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			g, err := newGraph(c, log)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c, log)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(c.Context); err != nil {
+				return err
+			}
+			runID, err := db.StartRun(c.Context, load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)})
+			if err != nil {
+				return err
+			}
+			log = log.With("run_id", runID, "tenant", g.tenant)
+			log.Info("run started", "period", period, "reports", len(specs))
+			var results []result
+			for _, spec := range specs {
+				results = append(results, fetchAndLoad(c.Context, log, db, g, runID, spec, period, days))
+			}
+			runErr := summarize(results)
+			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
+				log.Error("cannot record the end of the run", "error", err)
+			}
+			printResults(c.App.Writer, results)
+			if runErr != nil {
+				log.Error("run failed", "error", runErr)
+				return runErr
+			}
+			log.Info("run finished")
+			return nil
+		},
+	}
+}
+
+// result is what became of one report in a run.
+type result struct {
+	report  string
+	source  string
+	outcome string
+	counts  load.Counts
+	err     error
+}
+
+// fetchAndLoad fetches one report, parses it and loads it. Every outcome is
+// recorded in report_fetches; an error is returned in the result, never
+// panics through, so that one report failing does not stop the others.
+func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
+	log = log.With("report", spec.Name)
+	start := time.Now()
+	req := extract.Request{Report: spec, Period: period, Format: g.format}
+	f := load.Fetch{RunID: runID, TenantID: g.tenant, Report: spec, Period: period, Source: g.client.FunctionURL(req)}
+	p, err := g.client.Fetch(ctx, req)
+	if err != nil {
+		var fe *extract.Error
+		if errors.As(err, &fe) {
+			f.HTTPStatus = fe.Status
+		}
+		f.Duration = time.Since(start)
+		return failed(ctx, log, db, f, err)
+	}
+	f.FetchedAt, f.HTTPStatus, f.ETag = p.FetchedAt, p.Status, p.ETag
+	f.Payload = &load.Payload{SHA256: p.SHA256, Body: p.Body, ContentType: p.ContentType, Format: g.format.String()}
+	return parseAndLoad(ctx, log, db, f, g.format, days, start)
+}
+
+// parseAndLoad transforms a payload already in f and upserts it.
+func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, format transform.Format, days int, start time.Time) result {
+	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days})
+	if err != nil {
+		f.Duration = time.Since(start)
+		return failed(ctx, log, db, f, err)
+	}
+	for _, w := range parsed.Warnings {
+		log.Warn(w)
+	}
+	f.Unknown = parsed.Unknown
+	f.Duration = time.Since(start)
+	counts, err := db.Upsert(ctx, f, parsed.Rows)
+	if err != nil {
+		f.Duration = time.Since(start)
+		return failed(ctx, log, db, f, err)
+	}
+	log.Info("report loaded", "rows", counts.Parsed, "inserted", counts.Inserted, "updated", counts.Updated,
+		"unchanged", counts.Unchanged, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
+	return result{report: f.Report.Name, source: f.Source, outcome: "loaded", counts: counts}
+}
+
+func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, err error) result {
+	log.Error("report failed", "error", err)
+	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
+		log.Error("cannot record the failed fetch", "error", rerr)
+	}
+	return result{report: f.Report.Name, source: f.Source, outcome: "failed", err: err}
+}
+
+// summarize turns per-report results into the run's error: nil when all
+// loaded, else one line naming how many failed and the first cause.
+func summarize(results []result) error {
+	var failed []result
+	for _, r := range results {
+		if r.err != nil {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if ctxErr := failed[0].err; errors.Is(ctxErr, context.Canceled) {
+		return fmt.Errorf("interrupted: %w", ctxErr)
+	}
+	return fmt.Errorf("%d of %d reports failed; first: %w", len(failed), len(results), failed[0].err)
+}
+
+func printResults(w io.Writer, results []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED")
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\n", r.report, r.outcome)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", r.report, r.outcome, r.counts.Parsed, r.counts.Inserted, r.counts.Updated, r.counts.Unchanged)
+	}
+	tw.Flush()
+}
+
+func version(c *ucli.Context) string {
+	if v := c.App.Version; v != "" {
+		return v
+	}
+	return "dev"
+}
+
+var _ = strings.TrimSpace

@@ -1,0 +1,398 @@
+package graphsim
+
+import (
+	"cmp"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/m365ingest/ingest/report"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Token is the bearer token API calls must carry; "" means "sim-token".
+	// When it is a JWT, its tid claim seeds the data (no signature check).
+	Token string
+	// Now is the simulator's clock; nil means time.Now. It sets the refresh
+	// date, the expiry of download links and Request.Time.
+	Now func() time.Time
+	// Latency is how many days the refresh date trails today (UTC); 0 means
+	// 2. It must not be negative.
+	Latency int
+	// Logger receives one debug record per request; nil discards them.
+	Logger *slog.Logger
+}
+
+// linkLifetime is how long a download link stays valid on the sim clock.
+const linkLifetime = 5 * time.Minute
+
+// Server is a running simulator: the Graph API on one loopback listener and
+// the download host on another. Its methods are safe for concurrent use.
+type Server struct {
+	token   string
+	seed    string
+	now     func() time.Time
+	latency int
+	log     *slog.Logger
+
+	apiURL, dlURL string
+	api, dl       *http.Server
+	serving       sync.WaitGroup
+
+	mu    sync.Mutex
+	links map[string]link // download id -> payload
+	seen  []Request       // every request the download host saw
+}
+
+// link is one preauthenticated download.
+type link struct {
+	sig     string
+	expires time.Time
+	body    []byte
+	etag    string
+}
+
+// Request is a request the download host saw.
+type Request struct {
+	Method string
+	Path   string // URL path, without the query
+	Header http.Header
+	Time   time.Time // on the simulator's clock
+}
+
+// Start listens on apiAddr for the Graph API and on dlAddr for the download
+// host, and serves until Close. Both must be loopback addresses such as
+// "127.0.0.1:0"; "" means "127.0.0.1:0".
+func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
+	if opts.Latency < 0 {
+		return nil, fmt.Errorf("graphsim: Options.Latency %d is negative", opts.Latency)
+	}
+	s := &Server{
+		token:   cmp.Or(opts.Token, "sim-token"),
+		now:     opts.Now,
+		latency: cmp.Or(opts.Latency, 2),
+		log:     cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
+		links:   map[string]link{},
+	}
+	s.seed = tenantID(s.token)
+	if s.now == nil {
+		s.now = time.Now
+	}
+
+	apiLn, err := listenLoopback("API", apiAddr)
+	if err != nil {
+		return nil, err
+	}
+	dlLn, err := listenLoopback("download", dlAddr)
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	s.apiURL = "http://" + apiLn.Addr().String()
+	s.dlURL = "http://" + downloadHost(dlLn.Addr().(*net.TCPAddr))
+
+	api := http.NewServeMux()
+	api.HandleFunc("/{version}/reports/{call}", s.serveReport)
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		graphError(w, http.StatusNotFound, "ResourceNotFound", "Resource not found for the segment '"+r.URL.Path+"'.")
+	})
+	dl := http.NewServeMux()
+	dl.HandleFunc("GET /data/download/{id}", s.serveDownload)
+	dl.HandleFunc("/", http.NotFound)
+
+	s.api = s.httpServer("api", s.authenticate(api))
+	s.dl = s.httpServer("download", s.record(dl))
+	s.serve(s.api, apiLn)
+	s.serve(s.dl, dlLn)
+	return s, nil
+}
+
+// URL is the API's base URL, "http://127.0.0.1:port", without a trailing
+// slash or an API version.
+func (s *Server) URL() string { return s.apiURL }
+
+// DownloadURL is the download host's base URL. When the download listener is
+// on 127.0.0.1 its host is "localhost", a different host from URL's, as
+// reports.office.com is from graph.microsoft.com.
+func (s *Server) DownloadURL() string { return s.dlURL }
+
+// Close stops both listeners and closes open connections.
+func (s *Server) Close() error {
+	err := errors.Join(s.api.Close(), s.dl.Close())
+	s.serving.Wait()
+	return err
+}
+
+// DownloadRequests returns every request the download host saw, in order.
+func (s *Server) DownloadRequests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.seen))
+	for i, r := range s.seen {
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// callPattern splits "[microsoft.graph.]getX(args)"; periodPattern reads
+// the args.
+var (
+	callPattern   = regexp.MustCompile(`^(?i:microsoft\.graph\.)?(\w+)\((.*)\)$`)
+	periodPattern = regexp.MustCompile(`^(?i)\s*period\s*=\s*'([^']*)'\s*$`)
+)
+
+// serveReport answers GET /{version}/reports/{function}(period='Dn').
+func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
+	version, call := r.PathValue("version"), r.PathValue("call")
+	beta := strings.EqualFold(version, "beta")
+	if !beta && !strings.EqualFold(version, "v1.0") {
+		graphError(w, http.StatusNotFound, "ResourceNotFound", "Unknown API version '"+version+"'.")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		graphError(w, http.StatusMethodNotAllowed, "BadRequest", "The HTTP method '"+r.Method+"' is not allowed for this function.")
+		return
+	}
+	m := callPattern.FindStringSubmatch(call)
+	var spec *report.Spec
+	if m != nil {
+		spec = function(m[1])
+	}
+	if spec == nil {
+		graphError(w, http.StatusNotFound, "ResourceNotFound", "Resource not found for the segment '"+call+"'.")
+		return
+	}
+	arg := periodPattern.FindStringSubmatch(m[2])
+	if arg == nil {
+		graphError(w, http.StatusBadRequest, "BadRequest", "The parameter 'period' is required, as period='D7', 'D30', 'D90' or 'D180'.")
+		return
+	}
+	_, days, err := report.ValidPeriod(arg[1])
+	if err != nil {
+		graphError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+
+	rows := Generate(spec, s.seed, s.refreshDate(), days)
+	switch format := r.URL.Query().Get("$format"); {
+	case format == "" || strings.EqualFold(format, "text/csv"):
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Location", s.newLink(csvBody(spec, rows)))
+		w.WriteHeader(http.StatusFound)
+	case strings.EqualFold(format, "application/json") && beta:
+		body := jsonBody(spec, rows)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	case strings.EqualFold(format, "application/json"):
+		graphError(w, http.StatusBadRequest, "BadRequest", "$format=application/json is supported on beta only; v1.0 returns text/csv.")
+	default:
+		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid $format '"+format+"': use text/csv or, on beta, application/json.")
+	}
+}
+
+// function finds the report whose Graph function is name, case-insensitively.
+func function(name string) *report.Spec {
+	for _, spec := range report.All {
+		if strings.EqualFold(name, spec.Function) {
+			return spec
+		}
+	}
+	return nil
+}
+
+// refreshDate is today (UTC, by the sim clock) less the latency.
+func (s *Server) refreshDate() time.Time {
+	y, m, d := s.now().UTC().Date()
+	return time.Date(y, m, d-s.latency, 0, 0, 0, 0, time.UTC)
+}
+
+// newLink stores body under a fresh id and returns its preauthenticated URL.
+// Expired links are dropped here.
+func (s *Server) newLink(body []byte) string {
+	id, sig := randomHex(16), randomHex(32)
+	now := s.now()
+	l := link{sig: sig, expires: now.Add(linkLifetime), body: body, etag: etag(body)}
+	s.mu.Lock()
+	for k, old := range s.links {
+		if !now.Before(old.expires) {
+			delete(s.links, k)
+		}
+	}
+	s.links[id] = l
+	s.mu.Unlock()
+	return s.dlURL + "/data/download/" + id + "?sig=" + sig + "&se=" + url.QueryEscape(l.expires.UTC().Format(time.RFC3339))
+}
+
+// serveDownload answers GET /data/download/{id}?sig=... on the download host.
+// It never looks at Authorization: the link is the credential.
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	l, ok := s.links[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok || !s.now().Before(l.expires) {
+		http.Error(w, "download link not found or expired", http.StatusNotFound)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("sig")), []byte(l.sig)) != 1 {
+		http.Error(w, "signature does not match", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(l.body)))
+	w.Header().Set("ETag", l.etag)
+	w.Write(l.body)
+}
+
+// authenticate requires "Authorization: Bearer <token>" on every API call.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		switch {
+		case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm=""`)
+			graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+		case subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) != 1:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="", error="invalid_token"`)
+			graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failed.")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// record appends every request to s.seen before handling it.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Time: s.now()}
+		s.mu.Lock()
+		s.seen = append(s.seen, req)
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpServer wraps h with a debug request log. Only the method and the path
+// are logged: never headers, never the query (the download signature).
+func (s *Server) httpServer(host string, h http.Handler) *http.Server {
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.log.Debug("graphsim request", "host", host, "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "elapsed", time.Since(start))
+	})
+	return &http.Server{
+		Handler:           logged,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// serve runs srv on ln in the background until Close.
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	s.serving.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("graphsim: serve", "addr", ln.Addr().String(), "err", err)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// graphError writes Graph's JSON error body.
+func graphError(w http.ResponseWriter, status int, code, message string) {
+	type inner struct {
+		Date      string `json:"date"`
+		RequestID string `json:"request-id"`
+	}
+	type detail struct {
+		Code       string `json:"code"`
+		Message    string `json:"message"`
+		InnerError inner  `json:"innerError"`
+	}
+	body, _ := json.Marshal(struct {
+		Error detail `json:"error"`
+	}{detail{code, message, inner{time.Now().UTC().Format(time.RFC3339), randomHex(16)}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// tenantID returns the tid claim of token if token is a JWT, else "". The
+// signature is not checked.
+func tenantID(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		TID string `json:"tid"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.TID
+}
+
+// listenLoopback listens on addr ("" means 127.0.0.1:0) and refuses anything
+// but a loopback address: the simulator's token is well known.
+func listenLoopback(name, addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("graphsim: listen %s on %q: %w", name, addr, err)
+	}
+	if !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
+		ln.Close()
+		return nil, fmt.Errorf("graphsim: %s address %q is not loopback", name, addr)
+	}
+	return ln, nil
+}
+
+// downloadHost names the download listener "localhost:port" when it is on
+// 127.0.0.1, so that the redirect from the API (addressed by IP) crosses
+// hosts as it does on Graph.
+func downloadHost(a *net.TCPAddr) string {
+	if a.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return a.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,204 @@
+// Package load owns the warehouse: it connects to Postgres, applies the
+// embedded goose migrations and views into one schema, records runs and
+// fetches, and upserts parsed report rows idempotently, one transaction per
+// payload. pgx errors are translated here and never leak above it.
+package load
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/m365ingest/ingest/migrations"
+	"github.com/m365ingest/ingest/sql/views"
+)
+
+// DefaultSchema is where the warehouse lives unless --schema says otherwise.
+const DefaultSchema = "m365"
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// DB is a connection pool bound to one warehouse schema: every connection's
+// search_path is that schema, so migrations, views and queries use
+// unqualified names.
+type DB struct {
+	Pool   *pgxpool.Pool
+	Schema string
+	log    *slog.Logger
+}
+
+// Connect parses a Postgres URL (or key=value DSN), fills in application_name
+// and a connect timeout when the URL leaves them unset, binds the pool to
+// schema and checks that the server answers. The error never contains the
+// password.
+func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if !schemaRE.MatchString(schema) {
+		return nil, fmt.Errorf("invalid schema %q: want a lower-case identifier of letters, digits and _", schema)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", redactErr(err))
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "ingest"
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", redactErr(err))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s on %s:%d: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactErr(err))
+	}
+	return &DB{Pool: pool, Schema: schema, log: log}, nil
+}
+
+// Close releases the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Migrate creates the schema if needed, applies the embedded migrations with
+// goose (guarded by a Postgres session lock per schema) and then (re)creates
+// the views. It is idempotent.
+func (db *DB) Migrate(ctx context.Context) error {
+	return db.MigrateFS(ctx, migrations.FS, views.FS)
+}
+
+// MigrateFS is Migrate with the migration and view files handed in.
+func (db *DB) MigrateFS(ctx context.Context, migrationsFS, viewsFS fs.FS) error {
+	if _, err := db.Pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{db.Schema}.Sanitize()); err != nil {
+		return fmt.Errorf("migrate: create schema %s: %w", db.Schema, explain(err))
+	}
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(lockID("goose", db.Schema)),
+		lock.WithLockTimeout(1, 300), // wait up to 5 minutes for another migrate
+	)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(db.Pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrationsFS,
+		goose.WithSessionLocker(locker), goose.WithSlog(db.log))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", explain(err))
+	}
+	for _, r := range results {
+		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.Round(time.Millisecond))
+	}
+	return applyViews(ctx, sqlDB, viewsFS)
+}
+
+func applyViews(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	sort.Strings(names)
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("views: %w", explain(err))
+	}
+	defer tx.Rollback()
+	for _, n := range names {
+		body, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return fmt.Errorf("views: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("views: apply %s: %w", n, explain(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("views: %w", explain(err))
+	}
+	return nil
+}
+
+// lockID derives a stable advisory-lock key from a purpose and the schema, so
+// that two schemas in one database do not wait on each other.
+func lockID(purpose, schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("ingest:" + purpose + ":" + schema))
+	return int64(h.Sum64() >> 1)
+}
+
+// explain turns a Postgres error into one line with its SQLSTATE, detail and
+// hint.
+func explain(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	msg := fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	if pe.Detail != "" {
+		msg += ": " + pe.Detail
+	}
+	if pe.Hint != "" {
+		msg += "; hint: " + pe.Hint
+	}
+	return &dbError{msg: msg, err: err}
+}
+
+type dbError struct {
+	msg string
+	err error
+}
+
+func (e *dbError) Error() string { return e.msg }
+func (e *dbError) Unwrap() error { return e.err }
+
+var passwordRE = regexp.MustCompile(`(?i)(://[^:/@\s]*:)[^@\s]*@|(password=)\S+`)
+
+// redactErr removes anything that looks like a password from an error text.
+func redactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	r := Redact(s)
+	if r == s {
+		return err
+	}
+	return &dbError{msg: r, err: errors.Unwrap(err)}
+}
+
+// Redact masks passwords in a database URL or DSN (or any text that holds
+// one).
+func Redact(s string) string {
+	return passwordRE.ReplaceAllStringFunc(s, func(m string) string {
+		if i := len(m) - 1; m[i] == '@' {
+			j := 3
+			for j < len(m) && m[j] != ':' {
+				j++
+			}
+			return m[:j+1] + "xxxxx@"
+		}
+		return m[:len("password=")] + "xxxxx"
+	})
+}

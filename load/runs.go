@@ -1,0 +1,102 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Run describes one invocation of a loading command.
+type Run struct {
+	Command string
+	Period  string
+	Host    string
+	Version string
+}
+
+// StartRun records a run as running and returns its id.
+func (db *DB) StartRun(ctx context.Context, r Run) (int64, error) {
+	const q = `INSERT INTO ingest_runs (command, period, host, version) VALUES ($1, nullif($2, ''), $3, $4) RETURNING run_id`
+	var id int64
+	if err := db.Pool.QueryRow(ctx, q, r.Command, r.Period, r.Host, r.Version).Scan(&id); err != nil {
+		return 0, fmt.Errorf("start run: %w", explain(err))
+	}
+	return id, nil
+}
+
+// FinishRun marks a run succeeded, or failed with the error's text. It runs
+// even when ctx is cancelled, so that an interrupted run is recorded.
+func (db *DB) FinishRun(ctx context.Context, runID int64, runErr error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	status, text := "succeeded", ""
+	if runErr != nil {
+		status, text = "failed", runErr.Error()
+	}
+	const q = `UPDATE ingest_runs SET status = $2, finished_at = now(), error = nullif($3, '') WHERE run_id = $1`
+	if _, err := db.Pool.Exec(ctx, q, runID, status, Redact(text)); err != nil {
+		return fmt.Errorf("finish run %d: %w", runID, explain(err))
+	}
+	return nil
+}
+
+// RunStatus is a row of ingest_runs.
+type RunStatus struct {
+	ID         int64
+	Command    string
+	Period     string
+	Status     string
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Error      string
+}
+
+// LastRuns returns the newest n runs.
+func (db *DB) LastRuns(ctx context.Context, n int) ([]RunStatus, error) {
+	const q = `SELECT run_id, command, coalesce(period, ''), status, started_at, finished_at, coalesce(error, '')
+		FROM ingest_runs ORDER BY run_id DESC LIMIT $1`
+	rows, err := db.Pool.Query(ctx, q, n)
+	if err != nil {
+		return nil, fmt.Errorf("last runs: %w", explain(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunStatus, error) {
+		var s RunStatus
+		err := r.Scan(&s.ID, &s.Command, &s.Period, &s.Status, &s.StartedAt, &s.FinishedAt, &s.Error)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("last runs: %w", explain(err))
+	}
+	return out, nil
+}
+
+// Freshness is a row of the ingest_freshness view.
+type Freshness struct {
+	TenantID          string
+	Report            string
+	NewestReportDate  *time.Time
+	NewestRefreshDate *time.Time
+	DaysBehind        int
+	LastSuccessAt     time.Time
+}
+
+// Freshness reads the ingest_freshness view.
+func (db *DB) Freshness(ctx context.Context) ([]Freshness, error) {
+	const q = `SELECT tenant_id, report, newest_report_date, newest_refresh_date, coalesce(days_behind, 0), last_success_at
+		FROM ingest_freshness ORDER BY tenant_id, report`
+	rows, err := db.Pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("freshness: %w (has `ingest migrate` run?)", explain(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Freshness, error) {
+		var f Freshness
+		err := r.Scan(&f.TenantID, &f.Report, &f.NewestReportDate, &f.NewestRefreshDate, &f.DaysBehind, &f.LastSuccessAt)
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("freshness: %w", explain(err))
+	}
+	return out, nil
+}

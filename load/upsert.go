@@ -1,0 +1,261 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/transform"
+)
+
+// Payload is a report body as received.
+type Payload struct {
+	SHA256      string
+	Body        []byte
+	ContentType string
+	Format      string // "csv" or "json"
+}
+
+// Fetch is the audit record of one report fetched or file loaded.
+type Fetch struct {
+	RunID    int64
+	TenantID string
+	Report   *report.Spec
+	Period   string
+	// Source is the redacted URL or the file path.
+	Source     string
+	FetchedAt  time.Time
+	HTTPStatus int
+	ETag       string
+	// Payload is nil when none was received.
+	Payload  *Payload
+	Unknown  []string
+	Duration time.Duration
+}
+
+// Counts says what a load did to the report's table.
+type Counts struct {
+	Parsed, Inserted, Updated, Unchanged int
+}
+
+// Upsert loads the rows of one payload in one transaction: the payload is
+// stored (deduplicated by sha256), the rows are copied into a staging table
+// and merged by the upsert rule, and the fetch is recorded as loaded. Either
+// all of it commits or none of it does.
+//
+// Upsert rule: a row for (tenant_id, report_date) is inserted when new, and
+// updated only when the incoming report_refresh_date is the same or newer and
+// the refresh date or a metric differs; otherwise it is left untouched,
+// bookkeeping included. report_period alone never causes an update.
+func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts, error) {
+	c := Counts{Parsed: len(rows)}
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := storePayload(ctx, tx, f.Payload); err != nil {
+			return err
+		}
+		var err error
+		c.Inserted, c.Updated, err = merge(ctx, tx, f, rows)
+		if err != nil {
+			return err
+		}
+		c.Unchanged = c.Parsed - c.Inserted - c.Updated
+		return insertFetch(ctx, tx, f, "loaded", &c, rows, "")
+	})
+	if err != nil {
+		return Counts{}, fmt.Errorf("load %s: %w", f.Report.Name, explain(err))
+	}
+	return c, nil
+}
+
+// RecordFetch records a fetch that loaded nothing: outcome "not_modified" or
+// "failed" (with the cause). The payload, when there is one, is kept so the
+// report can be replayed once the cause is fixed. It commits on its own, even
+// when ctx is already cancelled.
+func (db *DB) RecordFetch(ctx context.Context, f Fetch, outcome string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	text := ""
+	if cause != nil {
+		text = Redact(cause.Error())
+	}
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := storePayload(ctx, tx, f.Payload); err != nil {
+			return err
+		}
+		return insertFetch(ctx, tx, f, outcome, nil, nil, text)
+	})
+	if err != nil {
+		return fmt.Errorf("record fetch of %s: %w", f.Report.Name, explain(err))
+	}
+	return nil
+}
+
+func storePayload(ctx context.Context, tx pgx.Tx, p *Payload) error {
+	if p == nil {
+		return nil
+	}
+	const q = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
+		VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (sha256) DO NOTHING`
+	if _, err := tx.Exec(ctx, q, p.SHA256, p.Body, len(p.Body), p.ContentType, p.Format); err != nil {
+		return fmt.Errorf("store payload: %w", err)
+	}
+	return nil
+}
+
+func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Counts, rows []transform.Row, errText string) error {
+	const q = `INSERT INTO report_fetches (run_id, tenant_id, report, period, source, fetched_at, http_status, etag,
+		content_type, bytes, sha256, report_refresh_date, oldest_report_date, newest_report_date,
+		rows_parsed, rows_inserted, rows_updated, rows_unchanged, unknown_columns, duration_ms, outcome, error)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, nullif($7, 0), nullif($8, ''), $9, $10, $11, $12, $13, $14,
+		$15, $16, $17, $18, $19, $20, $21, nullif($22, ''))`
+	var (
+		contentType, sha *string
+		bytes            *int64
+	)
+	if f.Payload != nil {
+		contentType, sha = &f.Payload.ContentType, &f.Payload.SHA256
+		n := int64(len(f.Payload.Body))
+		bytes = &n
+	}
+	var refresh, oldest, newest *time.Time
+	for i := range rows {
+		r := &rows[i]
+		if refresh == nil || r.RefreshDate.After(*refresh) {
+			refresh = &r.RefreshDate
+		}
+		if oldest == nil || r.ReportDate.Before(*oldest) {
+			oldest = &r.ReportDate
+		}
+		if newest == nil || r.ReportDate.After(*newest) {
+			newest = &r.ReportDate
+		}
+	}
+	var parsed, inserted, updated, unchanged *int
+	if c != nil {
+		parsed, inserted, updated, unchanged = &c.Parsed, &c.Inserted, &c.Updated, &c.Unchanged
+	}
+	fetchedAt := f.FetchedAt
+	if fetchedAt.IsZero() {
+		fetchedAt = time.Now()
+	}
+	_, err := tx.Exec(ctx, q, f.RunID, f.TenantID, f.Report.Name, f.Period, f.Source, fetchedAt, f.HTTPStatus, f.ETag,
+		contentType, bytes, sha, refresh, oldest, newest, parsed, inserted, updated, unchanged,
+		f.Unknown, f.Duration.Milliseconds(), outcome, errText)
+	if err != nil {
+		return fmt.Errorf("record fetch: %w", err)
+	}
+	return nil
+}
+
+// merge copies rows into a temporary staging table and upserts them into the
+// report's table with one statement, returning how many rows were inserted
+// and updated.
+func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inserted, updated int, err error) {
+	spec := f.Report
+	cols := dataColumns(spec)
+	target := pgx.Identifier{spec.Table}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE ingest_stage ON COMMIT DROP AS SELECT `+
+		strings.Join(quoteAll(cols), ", ")+` FROM `+target+` WITH NO DATA`); err != nil {
+		return 0, 0, fmt.Errorf("create staging table: %w", err)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, &rowSource{rows: rows, tenant: f.TenantID})
+	if err != nil {
+		return 0, 0, fmt.Errorf("copy rows: %w", err)
+	}
+	if int(n) != len(rows) {
+		return 0, 0, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
+	}
+	res, err := tx.Query(ctx, upsertSQL(spec), f.RunID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("upsert: %w", err)
+	}
+	for res.Next() {
+		var isInsert bool
+		if err := res.Scan(&isInsert); err != nil {
+			res.Close()
+			return 0, 0, fmt.Errorf("upsert: %w", err)
+		}
+		if isInsert {
+			inserted++
+		} else {
+			updated++
+		}
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return 0, 0, fmt.Errorf("upsert: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE ingest_stage`); err != nil {
+		return 0, 0, fmt.Errorf("drop staging table: %w", err)
+	}
+	return inserted, updated, nil
+}
+
+// dataColumns are the columns a payload provides, in COPY order: the key
+// (tenant_id, report_date) first, then the values.
+func dataColumns(spec *report.Spec) []string {
+	cols := []string{"tenant_id", report.ReportDate.Name, report.RefreshDate.Name, report.Period.Name}
+	for _, c := range spec.Metrics {
+		cols = append(cols, c.Name)
+	}
+	return cols
+}
+
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = pgx.Identifier{n}.Sanitize()
+	}
+	return out
+}
+
+var periodCol = pgx.Identifier{report.Period.Name}.Sanitize()
+
+// upsertSQL builds the merge statement for a report. $1 is the run id.
+func upsertSQL(spec *report.Spec) string {
+	cols := quoteAll(dataColumns(spec))
+	var set, old, inc []string
+	for _, c := range cols[2:] { // all but the key (tenant_id, report_date)
+		set = append(set, c+" = EXCLUDED."+c)
+		if c == periodCol {
+			// The period is how the row was requested (D7 or D180), not a
+			// value of the day: a backfill over nightly data changes nothing.
+			continue
+		}
+		old = append(old, "t."+c)
+		inc = append(inc, "EXCLUDED."+c)
+	}
+	return `INSERT INTO ` + pgx.Identifier{spec.Table}.Sanitize() + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
+SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ingest_stage
+ON CONFLICT (tenant_id, report_date) DO UPDATE SET ` + strings.Join(set, ", ") + `, changed_at = EXCLUDED.changed_at, run_id = EXCLUDED.run_id
+WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
+  AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
+RETURNING (xmax = 0)`
+}
+
+// rowSource feeds transform rows to COPY without building [][]any.
+type rowSource struct {
+	rows   []transform.Row
+	tenant string
+	i      int
+	buf    []any
+}
+
+func (s *rowSource) Next() bool { s.i++; return s.i <= len(s.rows) }
+func (s *rowSource) Err() error { return nil }
+func (s *rowSource) Values() ([]any, error) {
+	r := &s.rows[s.i-1]
+	s.buf = append(s.buf[:0], s.tenant, r.ReportDate, r.RefreshDate, int32(r.Period))
+	for _, v := range r.Values {
+		if v.Valid {
+			s.buf = append(s.buf, v.N)
+		} else {
+			s.buf = append(s.buf, nil)
+		}
+	}
+	return s.buf, nil
+}

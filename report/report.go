@@ -1,0 +1,184 @@
+// Package report holds the report-spec table: for every supported Microsoft
+// Graph usage report, the Graph function, the target table and the metric
+// columns with their canonical header, JSON property and aliases. extract,
+// transform and load all read it, so adding a report is one entry here plus
+// one migration.
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Column is one metric column of a report. Every metric is a count (bigint in
+// the warehouse; an empty cell is NULL).
+type Column struct {
+	// Name is the warehouse column, snake_case of the header.
+	Name string
+	// Header is the canonical CSV header as Microsoft documents it.
+	Header string
+	// JSON is the beta $format=application/json property name.
+	JSON string
+	// Aliases are other spellings seen for the same column in CSV headers or
+	// JSON properties. They are compared after Normalize.
+	Aliases []string
+}
+
+// Spec describes one report.
+type Spec struct {
+	// Name is the short name used by --report and printed by `ingest reports`.
+	Name string
+	// Function is the Graph function under /reports.
+	Function string
+	// Table is the warehouse table (unqualified; the schema is configurable).
+	Table string
+	// Title is a human description.
+	Title string
+	// Metrics are the count columns after the leading Report Refresh Date,
+	// Report Date and Report Period, in the documented order.
+	Metrics []Column
+}
+
+// The three leading columns every report carries.
+var (
+	RefreshDate = Column{Name: "report_refresh_date", Header: "Report Refresh Date", JSON: "reportRefreshDate"}
+	ReportDate  = Column{Name: "report_date", Header: "Report Date", JSON: "reportDate"}
+	Period      = Column{Name: "report_period", Header: "Report Period", JSON: "reportPeriod"}
+)
+
+// Periods are the values Graph accepts for period.
+var Periods = []string{"D7", "D30", "D90", "D180"}
+
+var (
+	colIM         = Column{Name: "im", Header: "IM", JSON: "im"}
+	colAudioVideo = Column{Name: "audio_video", Header: "Audio/Video", JSON: "audioVideo"}
+	colAppSharing = Column{Name: "app_sharing", Header: "App Sharing", JSON: "appSharing"}
+	colWeb        = Column{Name: "web", Header: "Web", JSON: "web"}
+	colDial3rd    = Column{Name: "dial_in_out_3rd_party", Header: "Dial-in/out 3rd Party", JSON: "dialInOut3rdParty", Aliases: []string{"Dial-in/out third Party"}}
+	colDialMS     = Column{Name: "dial_in_out_microsoft", Header: "Dial-in/out Microsoft", JSON: "dialInOutMicrosoft"}
+	colDialInMS   = Column{Name: "dial_in_microsoft", Header: "Dial-in Microsoft", JSON: "dialInMicrosoft"}
+	colDialOutMS  = Column{Name: "dial_out_microsoft", Header: "Dial-out Microsoft", JSON: "dialOutMicrosoft"}
+)
+
+// All is the report-spec table, in the order reports are fetched.
+var All = []*Spec{
+	{
+		Name:     "organizer-activity-user-counts",
+		Function: "getSkypeForBusinessOrganizerActivityUserCounts",
+		Table:    "skype_organizer_activity_user_counts",
+		Title:    "Skype for Business organizer activity: unique organizers per day and activity type",
+		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
+	},
+	{
+		Name:     "organizer-activity-minute-counts",
+		Function: "getSkypeForBusinessOrganizerActivityMinuteCounts",
+		Table:    "skype_organizer_activity_minute_counts",
+		Title:    "Skype for Business organizer activity: conference minutes per day",
+		Metrics:  []Column{colAudioVideo, colDialInMS, colDialOutMS},
+	},
+}
+
+// Columns returns every column of the report in warehouse order: the three
+// leading ones, then the metrics.
+func (s *Spec) Columns() []Column {
+	out := make([]Column, 0, 3+len(s.Metrics))
+	out = append(out, RefreshDate, ReportDate, Period)
+	return append(out, s.Metrics...)
+}
+
+// Lookup finds a report by its short name, its Graph function or its table,
+// case-insensitively.
+func Lookup(name string) (*Spec, error) {
+	for _, s := range All {
+		if strings.EqualFold(name, s.Name) || strings.EqualFold(name, s.Function) || strings.EqualFold(name, s.Table) {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown report %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Select resolves --report values: none or "all" means every report.
+// Duplicates are dropped and the order of All is kept.
+func Select(names []string) ([]*Spec, error) {
+	if len(names) == 0 {
+		return All, nil
+	}
+	want := map[*Spec]bool{}
+	for _, n := range names {
+		for _, part := range strings.Split(n, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if strings.EqualFold(part, "all") {
+				return All, nil
+			}
+			s, err := Lookup(part)
+			if err != nil {
+				return nil, err
+			}
+			want[s] = true
+		}
+	}
+	var out []*Spec
+	for _, s := range All {
+		if want[s] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Names lists the short names of all reports, sorted.
+func Names() []string {
+	out := make([]string, len(All))
+	for i, s := range All {
+		out[i] = s.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ValidPeriod reports whether p is one of D7, D30, D90, D180 and returns it
+// in canonical (upper-case) form with its number of days.
+func ValidPeriod(p string) (string, int, error) {
+	for _, v := range Periods {
+		if strings.EqualFold(p, v) {
+			var days int
+			fmt.Sscanf(v[1:], "%d", &days)
+			return v, days, nil
+		}
+	}
+	return "", 0, fmt.Errorf("invalid period %q: want one of %s", p, strings.Join(Periods, ", "))
+}
+
+// Normalize folds a CSV header or JSON property name to the key used to match
+// columns: the byte-order mark, case, spaces, '/', '-', '_' and '.' are
+// dropped, so "Audio/Video", "audio video" and "audioVideo" all give
+// "audiovideo".
+func Normalize(h string) string {
+	h = strings.TrimPrefix(h, "\uFEFF")
+	var b strings.Builder
+	b.Grow(len(h))
+	for _, r := range h {
+		switch {
+		case r == ' ' || r == '/' || r == '-' || r == '_' || r == '.' || r == '\t' || r == '\uFEFF' || r == '\u00A0':
+			continue
+		case r >= 'A' && r <= 'Z':
+			b.WriteRune(r + ('a' - 'A'))
+		default:
+			b.WriteString(strings.ToLower(string(r)))
+		}
+	}
+	return b.String()
+}
+
+// Keys returns every normalised key that names column c.
+func (c Column) Keys() []string {
+	keys := []string{Normalize(c.Header), Normalize(c.JSON), Normalize(c.Name)}
+	for _, a := range c.Aliases {
+		keys = append(keys, Normalize(a))
+	}
+	return keys
+}
