@@ -84,7 +84,7 @@ func loadFileCommand() *ucli.Command {
 				f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
 				results = append(results, parseAndLoad(c.Context, log.With("file", path), db, f, format, 0, start))
 			}
-			runErr := summarize(results)
+			runErr := summarize(results, "files")
 			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
 				log.Error("cannot record the end of the run", "error", err)
 			}
@@ -195,7 +195,7 @@ func replayCommand() *ucli.Command {
 				_, days, _ := report.ValidPeriod(s.Period)
 				results = append(results, parseAndLoad(c.Context, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start))
 			}
-			runErr := summarize(results)
+			runErr := summarize(results, "payloads")
 			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
 				log.Error("cannot record the end of the run", "error", err)
 			}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -89,7 +88,7 @@ func runCommand(name, usage, defaultPeriod string) *ucli.Command {
 			for _, spec := range specs {
 				results = append(results, fetchAndLoad(c.Context, log, db, g, runID, spec, period, days))
 			}
-			runErr := summarize(results)
+			runErr := summarize(results, "reports")
 			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
 				log.Error("cannot record the end of the run", "error", err)
 			}
@@ -167,7 +166,7 @@ func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, er
 
 // summarize turns per-report results into the run's error: nil when all
 // loaded, else one line naming how many failed and the first cause.
-func summarize(results []result) error {
+func summarize(results []result, noun string) error {
 	var failed []result
 	for _, r := range results {
 		if r.err != nil {
@@ -180,7 +179,7 @@ func summarize(results []result) error {
 	if ctxErr := failed[0].err; errors.Is(ctxErr, context.Canceled) {
 		return fmt.Errorf("interrupted: %w", ctxErr)
 	}
-	return fmt.Errorf("%d of %d reports failed; first: %w", len(failed), len(results), failed[0].err)
+	return fmt.Errorf("%d of %d %s failed; first: %w", len(failed), len(results), noun, failed[0].err)
 }
 
 func printResults(w io.Writer, results []result) {
@@ -202,5 +201,3 @@ func version(c *ucli.Context) string {
 	}
 	return "dev"
 }
-
-var _ = strings.TrimSpace

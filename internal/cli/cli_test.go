@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/internal/graphsim"
+	"github.com/m365ingest/ingest/internal/pgtest"
+	"github.com/m365ingest/ingest/report"
+)
+
+const tenant = "3f2d8c1e-5b7a-4e60-9d14-2a6c0b9e7d51"
+
+// bundle is what an end-to-end test needs: a schema, the URL and a way to
+// run the app in-process.
+type bundle struct {
+	url, schema string
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	url, schema := pgtest.Schema(t)
+	return &bundle{url: url, schema: schema}
+}
+
+// ingest runs the app in-process with the bundle's database and schema and
+// returns the exit code and what it printed.
+func (b *bundle) ingest(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	// Flags go right after the command name, before any FILE argument.
+	full := []string{"ingest", args[0], "--database-url", b.url, "--schema", b.schema, "--log-format", "json", "--log-level", "debug"}
+	full = append(full, args[1:]...)
+	code = Main(context.Background(), full, &out, &errOut, "test")
+	return code, out.String(), errOut.String()
+}
+
+func (b *bundle) query(t *testing.T, sql string, args ...any) pgx.Rows {
+	t.Helper()
+	rows, err := pgtest.Pool(t).Query(context.Background(), strings.ReplaceAll(sql, "S.", pgx.Identifier{b.schema}.Sanitize()+"."), args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return rows
+}
+
+func (b *bundle) scalar(t *testing.T, sql string, args ...any) string {
+	t.Helper()
+	rows := b.query(t, sql, args...)
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("%s: no row (%v)", sql, rows.Err())
+	}
+	var v any
+	if err := rows.Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(v)
+}
+
+// checksum hashes a whole table, bookkeeping columns included.
+func (b *bundle) checksum(t *testing.T, table string) string {
+	t.Helper()
+	return b.scalar(t, `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM S.`+table+` x`)
+}
+
+func startSim(t *testing.T, asOf time.Time) *graphsim.Server {
+	t.Helper()
+	sim, err := graphsim.Start("127.0.0.1:0", "127.0.0.1:0", graphsim.Options{Token: "test-token", Now: func() time.Time { return asOf }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+var asOf = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// TestRunLoadsBothReports drives `ingest run` against the simulator and
+// checks every value in both tables against what the simulator served.
+func TestRunLoadsBothReports(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sim := startSim(t, asOf)
+	code, stdout, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	refresh := asOf.AddDate(0, 0, -2)
+	for _, spec := range report.All {
+		want := graphsim.Generate(spec, "", refresh, 7)
+		if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table); n != "7" {
+			t.Fatalf("%s has %s rows, want 7", spec.Table, n)
+		}
+		for _, w := range want {
+			var cols []string
+			for _, c := range spec.Metrics {
+				cols = append(cols, c.Name)
+			}
+			rows := b.query(t, `SELECT tenant_id, report_refresh_date, report_period, `+strings.Join(cols, ", ")+
+				` FROM S.`+spec.Table+` WHERE report_date = $1`, w.ReportDate)
+			if !rows.Next() {
+				t.Fatalf("%s: no row for %s", spec.Table, w.ReportDate.Format(time.DateOnly))
+			}
+			var gotTenant string
+			var gotRefresh time.Time
+			var gotPeriod int
+			vals := make([]*int64, len(cols))
+			dest := []any{&gotTenant, &gotRefresh, &gotPeriod}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != 7 {
+				t.Errorf("%s %s: tenant %s refresh %s period %d", spec.Table, w.ReportDate, gotTenant, gotRefresh, gotPeriod)
+			}
+			for i, c := range cols {
+				if fmt.Sprint(deref(vals[i])) != fmt.Sprint(deref(w.Values[i])) {
+					t.Errorf("%s %s %s = %v, want %v", spec.Table, w.ReportDate.Format(time.DateOnly), c, deref(vals[i]), deref(w.Values[i]))
+				}
+			}
+		}
+	}
+	// The simulator leaves some 3rd-party cells empty: they must be NULL.
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts WHERE dial_in_out_3rd_party IS NULL`); n == "0" {
+		t.Log("no empty 3rd-party cell in this week of simulated data")
+	}
+	// The download host never saw our token.
+	reqs := sim.DownloadRequests()
+	if len(reqs) != len(report.All) {
+		t.Fatalf("download host saw %d requests, want %d", len(reqs), len(report.All))
+	}
+	for _, r := range reqs {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+			t.Errorf("download request %s carried credentials: %v", r.Path, r.Header)
+		}
+	}
+	if strings.Contains(stderr, "test-token") || strings.Contains(stderr, "sig=") {
+		t.Errorf("logs hold a secret:\n%s", stderr)
+	}
+	// The view shows the week.
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_daily WHERE tenant_id = $1`, tenant); n != "7" {
+		t.Errorf("skype_organizer_daily has %s rows, want 7", n)
+	}
+	// The run and its fetches are audited.
+	if s := b.scalar(t, `SELECT string_agg(outcome || ':' || rows_inserted, ',' ORDER BY report) FROM S.report_fetches`); s != "loaded:7,loaded:7" {
+		t.Errorf("fetch audit = %s", s)
+	}
+	if s := b.scalar(t, `SELECT status FROM S.ingest_runs`); s != "succeeded" {
+		t.Errorf("run status = %s", s)
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestSecondRunChangesNothing: an identical second run inserts and updates
+// nothing, and leaves even the bookkeeping columns alone.
+func TestSecondRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sim := startSim(t, asOf)
+	args := []string{"run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant}
+	if code, out, errOut := b.ingest(t, args...); code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	before := map[string]string{}
+	for _, s := range report.All {
+		before[s.Table] = b.checksum(t, s.Table)
+	}
+	code, out, errOut := b.ingest(t, args...)
+	if code != ExitOK {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, s := range report.All {
+		if got := b.checksum(t, s.Table); got != before[s.Table] {
+			t.Errorf("%s changed on an identical run", s.Table)
+		}
+	}
+	got := b.scalar(t, `SELECT string_agg(rows_inserted || '/' || rows_updated || '/' || rows_unchanged, ',') FROM S.report_fetches WHERE run_id = 2`)
+	if got != "0/0/7,0/0/7" {
+		t.Errorf("second run inserted/updated/unchanged = %s, want 0/0/7 twice", got)
+	}
+}
+
+// TestOlderFileKeepsNewerRows: a payload with an older refresh date inserts
+// the dates that were missing and overwrites none that a newer one loaded.
+func TestOlderFileKeepsNewerRows(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	const header = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
+	newer := filepath.Join(dir, "newer.csv")
+	older := filepath.Join(dir, "older.csv")
+	os.WriteFile(newer, []byte("\uFEFF"+header+"2026-11-21,2026-11-21,7,100,10,1\r\n2026-11-21,2026-11-20,7,200,20,2\r\n"), 0o644)
+	os.WriteFile(older, []byte("\uFEFF"+header+"2026-11-19,2026-11-20,7,999,99,9\r\n2026-11-19,2026-11-19,7,300,30,3\r\n2026-11-19,2026-11-18,7,400,40,\r\n"), 0o644)
+	load := func(path string) {
+		t.Helper()
+		code, out, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, path)
+		if code != ExitOK {
+			t.Fatalf("load-file %s: exit %d\n%s\n%s", path, code, out, errOut)
+		}
+	}
+	load(newer)
+	load(older)
+	got := b.scalar(t, `SELECT string_agg(report_date || '=' || audio_video || '/' || coalesce(dial_out_microsoft::text, 'NULL') || '@' || report_refresh_date, ' ' ORDER BY report_date)
+		FROM S.skype_organizer_activity_minute_counts`)
+	want := "2026-11-18=400/NULL@2026-11-19 2026-11-19=300/3@2026-11-19 2026-11-20=200/2@2026-11-21 2026-11-21=100/1@2026-11-21"
+	if got != want {
+		t.Errorf("rows = %s\nwant   %s", got, want)
+	}
+	if s := b.scalar(t, `SELECT rows_inserted || '/' || rows_updated || '/' || rows_unchanged FROM S.report_fetches WHERE run_id = 2`); s != "2/0/1" {
+		t.Errorf("older file inserted/updated/unchanged = %s, want 2/0/1", s)
+	}
+}
+
+// TestOneFailingReportDoesNotStopTheOther: a report whose payload has a bad
+// cell fails whole (nothing of it lands), the other loads, and the exit code
+// is 1 with a one-line reason naming report, line, column and value.
+func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("/v1.0/reports/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		which := "good"
+		if strings.Contains(r.URL.Path, "UserCounts") {
+			which = "bad"
+		}
+		http.Redirect(w, r, srv.URL+"/download/"+which+"?sig=s3cr3t", http.StatusFound)
+	})
+	mux.HandleFunc("/download/good", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "\uFEFFReport Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n2026-11-21,2026-11-21,7,1,2,3\r\n")
+	})
+	mux.HandleFunc("/download/bad", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party,Dial-in/out Microsoft\r\n"+
+			"2026-11-21,2026-11-21,7,1,2,3,4,5,6\r\n2026-11-21,2026-11-20,7,1,2,n/a,4,5,6\r\n")
+	})
+	code, _, stderr := b.ingest(t, "run", "--graph-url", srv.URL, "--access-token", "tok", "--tenant-id", tenant)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	for _, want := range []string{"ingest: ", "1 of 2 reports failed", "organizer-activity-user-counts", "line 3", `"App Sharing"`, `"n/a"`} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last line %q lacks %q", last, want)
+		}
+	}
+	if strings.Contains(stderr, "s3cr3t") || strings.Contains(stderr, "Bearer tok") {
+		t.Errorf("stderr holds a secret:\n%s", stderr)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts`); n != "0" {
+		t.Errorf("failed report left %s rows", n)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "1" {
+		t.Errorf("good report has %s rows, want 1", n)
+	}
+	if s := b.scalar(t, `SELECT string_agg(report || ':' || outcome, ',' ORDER BY report) FROM S.report_fetches`); s != "organizer-activity-minute-counts:loaded,organizer-activity-user-counts:failed" {
+		t.Errorf("fetches = %s", s)
+	}
+	if s := b.scalar(t, `SELECT status || ':' || (error LIKE '%line 3%') FROM S.ingest_runs`); s != "failed:true" {
+		t.Errorf("run = %s", s)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"no-such-command"},
+		{"run", "--period", "D8", "--access-token", "x", "--tenant-id", tenant},
+		{"run", "--no-such-flag"},
+		{"run", "--format", "json", "--access-token", "x", "--tenant-id", tenant},
+		{"run", "--report", "nope", "--access-token", "x"},
+		{"run", "--tenant-id", tenant}, // no credentials at all
+		{"load-file", "--tenant-id", tenant, "x.csv"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"ingest"}, args...), &out, &errOut, "test")
+		if code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut.String())
+		}
+		if !strings.HasPrefix(lastLine(errOut.String()), "ingest: ") {
+			t.Errorf("%v: no one-line reason: %q", args, errOut.String())
+		}
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
