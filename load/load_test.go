@@ -1,0 +1,178 @@
+package load
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m365ingest/ingest/internal/pgtest"
+	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/transform"
+)
+
+type bundle struct {
+	db   *DB
+	spec *report.Spec
+	run  int64
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	url, schema := pgtest.Schema(t)
+	ctx := context.Background()
+	db, err := Connect(ctx, url, schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.StartRun(ctx, Run{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := report.Lookup("organizer-activity-minute-counts")
+	return &bundle{db: db, spec: spec, run: run}
+}
+
+func day(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+
+func row(refresh, date string, vals ...int64) transform.Row {
+	r := transform.Row{RefreshDate: day(refresh), ReportDate: day(date), Period: 7}
+	for _, v := range vals {
+		if v < 0 {
+			r.Values = append(r.Values, transform.Value{})
+		} else {
+			r.Values = append(r.Values, transform.Value{N: v, Valid: true})
+		}
+	}
+	return r
+}
+
+func (b *bundle) upsert(t *testing.T, rows ...transform.Row) Counts {
+	t.Helper()
+	c, err := b.db.Upsert(context.Background(), Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test"}, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (b *bundle) table(t *testing.T) string {
+	t.Helper()
+	var s string
+	err := b.db.Pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(format('%s=%s/%s/%s@%s', report_date, audio_video,
+		coalesce(dial_in_microsoft::text, 'NULL'), dial_out_microsoft, report_refresh_date), ' ' ORDER BY report_date), '')
+		FROM skype_organizer_activity_minute_counts`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestUpsertRule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+
+	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 2, 0, 0}) {
+		t.Errorf("insert counts = %+v", c)
+	}
+	if got, want := b.table(t), "2026-11-20=1/2/3@2026-11-21 2026-11-21=4/NULL/6@2026-11-21"; got != want {
+		t.Errorf("after insert: %s, want %s", got, want)
+	}
+	var changed1 time.Time
+	b.db.Pool.QueryRow(ctx, `SELECT changed_at FROM skype_organizer_activity_minute_counts WHERE report_date = '2026-11-20'`).Scan(&changed1)
+
+	// Identical again: nothing written.
+	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 0, 0, 2}) {
+		t.Errorf("no-op counts = %+v", c)
+	}
+	// A different period alone is not a change.
+	r := row("2026-11-21", "2026-11-20", 1, 2, 3)
+	r.Period = 180
+	if c := b.upsert(t, r); c != (Counts{1, 0, 0, 1}) {
+		t.Errorf("period-only counts = %+v", c)
+	}
+
+	// A restatement on a newer refresh: updated, bookkeeping moves.
+	run2, _ := b.db.StartRun(ctx, Run{Command: "test"})
+	b.run = run2
+	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, 2, 30)); c != (Counts{1, 0, 1, 0}) {
+		t.Errorf("restatement counts = %+v", c)
+	}
+	var changed2, loaded time.Time
+	var runID int64
+	b.db.Pool.QueryRow(ctx, `SELECT changed_at, loaded_at, run_id FROM skype_organizer_activity_minute_counts WHERE report_date = '2026-11-20'`).Scan(&changed2, &loaded, &runID)
+	if !changed2.After(changed1) || runID != run2 || !loaded.Equal(changed1) {
+		t.Errorf("bookkeeping after restatement: changed %v (was %v), loaded %v, run %d (want %d)", changed2, changed1, loaded, runID, run2)
+	}
+
+	// An older refresh with other values: kept out; a missing date: inserted.
+	if c := b.upsert(t, row("2026-11-19", "2026-11-20", 9, 9, 9), row("2026-11-19", "2026-11-19", 7, 8, 9)); c != (Counts{2, 1, 0, 1}) {
+		t.Errorf("older counts = %+v", c)
+	}
+	if got, want := b.table(t), "2026-11-19=7/8/9@2026-11-19 2026-11-20=1/2/30@2026-11-22 2026-11-21=4/NULL/6@2026-11-21"; got != want {
+		t.Errorf("after older payload: %s\nwant %s", got, want)
+	}
+
+	// A value going from a number to empty is a change too.
+	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, -1, 30)); c != (Counts{1, 0, 1, 0}) {
+		t.Errorf("to-NULL counts = %+v", c)
+	}
+}
+
+// TestUpsertAllOrNothing: when the transaction fails after the COPY (here a
+// duplicate key within the payload), no row, payload or fetch record stays.
+func TestUpsertAllOrNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	f := Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test",
+		Payload: &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x"), Format: "csv"}}
+	_, err := b.db.Upsert(ctx, f, []transform.Row{row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-20", 1, 2, 4)})
+	if err == nil {
+		t.Fatal("duplicate report date in one payload loaded")
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+	for _, table := range []string{"skype_organizer_activity_minute_counts", "payloads", "report_fetches"} {
+		var n int
+		b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+		if n != 0 {
+			t.Errorf("%s has %d rows after a failed load", table, n)
+		}
+	}
+}
+
+func TestMigrateIsIdempotentAndConnectHidesPassword(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if err := b.db.Migrate(context.Background()); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	_, err := Connect(context.Background(), "postgres://postgres:hunter2@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "m365", nil)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("connect error = %v", err)
+	}
+	_, err = Connect(context.Background(), "postgres://postgres:hunter2@127.0.0.1:5432/x", "Bad-Schema", nil)
+	if err == nil || !strings.Contains(err.Error(), "invalid schema") {
+		t.Fatalf("schema error = %v", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"postgres://u:hunter2@h:5432/db":      "postgres://u:xxxxx@h:5432/db",
+		"host=h user=u password=hunter2 db=x": "host=h user=u password=xxxxx db=x",
+		"postgres://u@h/db":                   "postgres://u@h/db",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
