@@ -6,14 +6,12 @@ package load
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"regexp"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,33 +109,7 @@ func (db *DB) MigrateFS(ctx context.Context, migrationsFS, viewsFS fs.FS) error 
 	for _, r := range results {
 		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.Round(time.Millisecond))
 	}
-	return applyViews(ctx, sqlDB, viewsFS)
-}
-
-func applyViews(ctx context.Context, sqlDB *sql.DB, fsys fs.FS) error {
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return fmt.Errorf("views: %w", err)
-	}
-	sort.Strings(names)
-	tx, err := sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("views: %w", explain(err))
-	}
-	defer tx.Rollback()
-	for _, n := range names {
-		body, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return fmt.Errorf("views: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("views: apply %s: %w", n, explain(err))
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("views: %w", explain(err))
-	}
-	return nil
+	return db.applyViews(ctx, viewsFS)
 }
 
 // lockID derives a stable advisory-lock key from a purpose and the schema, so

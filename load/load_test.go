@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func TestUpsertRule(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 
-	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 2, 0, 0}) {
+	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 2, 0, 0, 0}) {
 		t.Errorf("insert counts = %+v", c)
 	}
 	if got, want := b.table(t), "2026-11-20=1/2/3@2026-11-21 2026-11-21=4/NULL/6@2026-11-21"; got != want {
@@ -87,21 +88,27 @@ func TestUpsertRule(t *testing.T) {
 	b.db.Pool.QueryRow(ctx, `SELECT changed_at FROM skype_organizer_activity_minute_counts WHERE report_date = '2026-11-20'`).Scan(&changed1)
 
 	// Identical again: nothing written.
-	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 0, 0, 2}) {
+	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 0, 0, 2, 0}) {
 		t.Errorf("no-op counts = %+v", c)
 	}
 	// A different period alone is not a change.
 	r := row("2026-11-21", "2026-11-20", 1, 2, 3)
 	r.Period = 180
-	if c := b.upsert(t, r); c != (Counts{1, 0, 0, 1}) {
+	if c := b.upsert(t, r); c != (Counts{1, 0, 0, 1, 0}) {
 		t.Errorf("period-only counts = %+v", c)
 	}
 
 	// A restatement on a newer refresh: updated, bookkeeping moves.
 	run2, _ := b.db.StartRun(ctx, Run{Command: "test"})
 	b.run = run2
-	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, 2, 30)); c != (Counts{1, 0, 1, 0}) {
+	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, 2, 30)); c != (Counts{1, 0, 1, 0, 1}) {
 		t.Errorf("restatement counts = %+v", c)
+	}
+	var hist string
+	b.db.Pool.QueryRow(ctx, `SELECT string_agg(format('%s %s %s dial_out=%s refresh=%s run=%s', report_table, tenant_id, report_date,
+		old_row->>'dial_out_microsoft', old_row->>'report_refresh_date', replaced_by_run), '; ') FROM row_history`).Scan(&hist)
+	if want := fmt.Sprintf("skype_organizer_activity_minute_counts t1 2026-11-20 dial_out=3 refresh=2026-11-21 run=%d", run2); hist != want {
+		t.Errorf("history = %q\nwant      %q", hist, want)
 	}
 	var changed2, loaded time.Time
 	var runID int64
@@ -111,16 +118,26 @@ func TestUpsertRule(t *testing.T) {
 	}
 
 	// An older refresh with other values: kept out; a missing date: inserted.
-	if c := b.upsert(t, row("2026-11-19", "2026-11-20", 9, 9, 9), row("2026-11-19", "2026-11-19", 7, 8, 9)); c != (Counts{2, 1, 0, 1}) {
+	if c := b.upsert(t, row("2026-11-19", "2026-11-20", 9, 9, 9), row("2026-11-19", "2026-11-19", 7, 8, 9)); c != (Counts{2, 1, 0, 1, 0}) {
 		t.Errorf("older counts = %+v", c)
 	}
 	if got, want := b.table(t), "2026-11-19=7/8/9@2026-11-19 2026-11-20=1/2/30@2026-11-22 2026-11-21=4/NULL/6@2026-11-21"; got != want {
 		t.Errorf("after older payload: %s\nwant %s", got, want)
 	}
 
-	// A value going from a number to empty is a change too.
-	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, -1, 30)); c != (Counts{1, 0, 1, 0}) {
+	// A value going from a number to empty is a restatement too.
+	if c := b.upsert(t, row("2026-11-22", "2026-11-20", 1, -1, 30)); c != (Counts{1, 0, 1, 0, 1}) {
 		t.Errorf("to-NULL counts = %+v", c)
+	}
+	// A newer refresh with the same values moves the refresh date and keeps
+	// no history: nothing was restated.
+	if c := b.upsert(t, row("2026-11-23", "2026-11-21", 4, -1, 6)); c != (Counts{1, 0, 1, 0, 0}) {
+		t.Errorf("refresh-only counts = %+v", c)
+	}
+	var n int
+	b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM row_history`).Scan(&n)
+	if n != 2 {
+		t.Errorf("row_history has %d rows, want 2", n)
 	}
 }
 
@@ -176,3 +193,5 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func reportSpec(name string) (*report.Spec, error) { return report.Lookup(name) }

@@ -40,6 +40,9 @@ type Fetch struct {
 // Counts says what a load did to the report's table.
 type Counts struct {
 	Parsed, Inserted, Updated, Unchanged int
+	// Restated counts the updated rows whose metrics changed; their previous
+	// versions are kept in row_history.
+	Restated int
 }
 
 // Upsert loads the rows of one payload in one transaction: the payload is
@@ -58,7 +61,7 @@ func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts
 			return err
 		}
 		var err error
-		c.Inserted, c.Updated, err = merge(ctx, tx, f, rows)
+		c.Inserted, c.Updated, c.Restated, err = merge(ctx, tx, f, rows)
 		if err != nil {
 			return err
 		}
@@ -109,9 +112,9 @@ func storePayload(ctx context.Context, tx pgx.Tx, p *Payload) error {
 func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Counts, rows []transform.Row, errText string) error {
 	const q = `INSERT INTO report_fetches (run_id, tenant_id, report, period, source, fetched_at, http_status, etag,
 		content_type, bytes, sha256, report_refresh_date, oldest_report_date, newest_report_date,
-		rows_parsed, rows_inserted, rows_updated, rows_unchanged, unknown_columns, duration_ms, outcome, error)
+		rows_parsed, rows_inserted, rows_updated, rows_unchanged, rows_restated, unknown_columns, duration_ms, outcome, error)
 		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, nullif($7, 0), nullif($8, ''), $9, $10, $11, $12, $13, $14,
-		$15, $16, $17, $18, $19, $20, $21, nullif($22, ''))`
+		$15, $16, $17, $18, $19, $20, $21, $22, nullif($23, ''))`
 	var (
 		contentType, sha *string
 		bytes            *int64
@@ -134,16 +137,16 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 			newest = &r.ReportDate
 		}
 	}
-	var parsed, inserted, updated, unchanged *int
+	var parsed, inserted, updated, unchanged, restated *int
 	if c != nil {
-		parsed, inserted, updated, unchanged = &c.Parsed, &c.Inserted, &c.Updated, &c.Unchanged
+		parsed, inserted, updated, unchanged, restated = &c.Parsed, &c.Inserted, &c.Updated, &c.Unchanged, &c.Restated
 	}
 	fetchedAt := f.FetchedAt
 	if fetchedAt.IsZero() {
 		fetchedAt = time.Now()
 	}
 	_, err := tx.Exec(ctx, q, f.RunID, f.TenantID, f.Report.Name, f.Period, f.Source, fetchedAt, f.HTTPStatus, f.ETag,
-		contentType, bytes, sha, refresh, oldest, newest, parsed, inserted, updated, unchanged,
+		contentType, bytes, sha, refresh, oldest, newest, parsed, inserted, updated, unchanged, restated,
 		f.Unknown, f.Duration.Milliseconds(), outcome, errText)
 	if err != nil {
 		return fmt.Errorf("record fetch: %w", err)
@@ -151,33 +154,39 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 	return nil
 }
 
-// merge copies rows into a temporary staging table and upserts them into the
-// report's table with one statement, returning how many rows were inserted
-// and updated.
-func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inserted, updated int, err error) {
+// merge copies rows into a temporary staging table, keeps the previous
+// version of every row whose metrics the payload restates, and upserts the
+// rows into the report's table with one statement. It returns how many rows
+// were inserted, updated and restated.
+func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inserted, updated, restated int, err error) {
 	spec := f.Report
 	cols := dataColumns(spec)
 	target := pgx.Identifier{spec.Table}.Sanitize()
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE ingest_stage ON COMMIT DROP AS SELECT `+
 		strings.Join(quoteAll(cols), ", ")+` FROM `+target+` WITH NO DATA`); err != nil {
-		return 0, 0, fmt.Errorf("create staging table: %w", err)
+		return 0, 0, 0, fmt.Errorf("create staging table: %w", err)
 	}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, &rowSource{rows: rows, tenant: f.TenantID})
 	if err != nil {
-		return 0, 0, fmt.Errorf("copy rows: %w", err)
+		return 0, 0, 0, fmt.Errorf("copy rows: %w", err)
 	}
 	if int(n) != len(rows) {
-		return 0, 0, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
+		return 0, 0, 0, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
 	}
+	tag, err := tx.Exec(ctx, historySQL(spec), f.RunID)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("keep restated rows: %w", err)
+	}
+	restated = int(tag.RowsAffected())
 	res, err := tx.Query(ctx, upsertSQL(spec), f.RunID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("upsert: %w", err)
+		return 0, 0, 0, fmt.Errorf("upsert: %w", err)
 	}
 	for res.Next() {
 		var isInsert bool
 		if err := res.Scan(&isInsert); err != nil {
 			res.Close()
-			return 0, 0, fmt.Errorf("upsert: %w", err)
+			return 0, 0, 0, fmt.Errorf("upsert: %w", err)
 		}
 		if isInsert {
 			inserted++
@@ -187,12 +196,12 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inser
 	}
 	res.Close()
 	if err := res.Err(); err != nil {
-		return 0, 0, fmt.Errorf("upsert: %w", err)
+		return 0, 0, 0, fmt.Errorf("upsert: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DROP TABLE ingest_stage`); err != nil {
-		return 0, 0, fmt.Errorf("drop staging table: %w", err)
+		return 0, 0, 0, fmt.Errorf("drop staging table: %w", err)
 	}
-	return inserted, updated, nil
+	return inserted, updated, restated, nil
 }
 
 // dataColumns are the columns a payload provides, in COPY order: the key
@@ -237,6 +246,26 @@ WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
 RETURNING (xmax = 0)`
 }
 
+// historySQL copies to row_history the current version of every row that the
+// staged payload will overwrite with different metrics. It runs before
+// upsertSQL, in the same transaction, under the same rule ($1 is the run id).
+func historySQL(spec *report.Spec) string {
+	var old, inc []string
+	for _, c := range spec.Metrics {
+		n := pgx.Identifier{c.Name}.Sanitize()
+		old = append(old, "t."+n)
+		inc = append(inc, "s."+n)
+	}
+	return `INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
+SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, t.report_date, to_jsonb(t), $1
+FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` t
+JOIN ingest_stage s ON s.tenant_id = t.tenant_id AND s.report_date = t.report_date
+WHERE s.report_refresh_date >= t.report_refresh_date
+  AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)`
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // rowSource feeds transform rows to COPY without building [][]any.
 type rowSource struct {
 	rows   []transform.Row
@@ -245,7 +274,16 @@ type rowSource struct {
 	buf    []any
 }
 
-func (s *rowSource) Next() bool { s.i++; return s.i <= len(s.rows) }
+// copyHook, when set by a test, is called before each row is handed to COPY.
+var copyHook func(row int)
+
+func (s *rowSource) Next() bool {
+	s.i++
+	if copyHook != nil && s.i <= len(s.rows) {
+		copyHook(s.i)
+	}
+	return s.i <= len(s.rows)
+}
 func (s *rowSource) Err() error { return nil }
 func (s *rowSource) Values() ([]any, error) {
 	r := &s.rows[s.i-1]

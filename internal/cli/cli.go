@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -35,6 +36,10 @@ func usagef(format string, args ...any) error {
 // Main runs ingest with args (args[0] is the program name) and returns the
 // exit code. Errors are printed to stderr on one line.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
+	// urfave/cli v2 keeps package-level state (its HelpFlag, command setup),
+	// so two apps must not run at once in one process; tests do that.
+	appMu.Lock()
+	defer appMu.Unlock()
 	app := newApp(stdout, stderr, version)
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -47,6 +52,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 	}
 	return ExitFailed
 }
+
+var appMu sync.Mutex
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
@@ -79,6 +86,7 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 			replayCommand(),
 			reportsCommand(),
 			statusCommand(),
+			grantReaderCommand(),
 			graphSimCommand(),
 		},
 		Metadata: map[string]any{"version": version},
@@ -121,7 +129,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-var logFlags = []ucli.Flag{
-	&ucli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"INGEST_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
-	&ucli.StringFlag{Name: "log-format", Value: "auto", EnvVars: []string{"INGEST_LOG_FORMAT"}, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+func logFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"INGEST_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+		&ucli.StringFlag{Name: "log-format", Value: "auto", EnvVars: []string{"INGEST_LOG_FORMAT"}, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+	}
 }

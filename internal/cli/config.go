@@ -20,28 +20,37 @@ import (
 // DefaultDatabaseURL is the local server this project's machines run.
 const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
-var dbFlags = []ucli.Flag{
-	&ucli.StringFlag{Name: "database-url", Value: DefaultDatabaseURL, EnvVars: []string{"DATABASE_URL"}, Usage: "Postgres URL of the warehouse"},
-	&ucli.StringFlag{Name: "schema", Value: load.DefaultSchema, EnvVars: []string{"INGEST_SCHEMA"}, Usage: "warehouse schema"},
+// Flags are built afresh for every app: urfave/cli writes parsed values into
+// them, so apps running side by side (tests) must not share them.
+
+func dbFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "database-url", Value: DefaultDatabaseURL, EnvVars: []string{"DATABASE_URL"}, Usage: "Postgres URL of the warehouse"},
+		&ucli.StringFlag{Name: "schema", Value: load.DefaultSchema, EnvVars: []string{"INGEST_SCHEMA"}, Usage: "warehouse schema"},
+	}
 }
 
-var tenantFlag = &ucli.StringFlag{Name: "tenant-id", EnvVars: []string{"AZURE_TENANT_ID"}, Usage: "Entra tenant id (GUID); default the token's tid claim"}
+func tenantFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "tenant-id", EnvVars: []string{"AZURE_TENANT_ID"}, Usage: "Entra tenant id (GUID); default the token's tid claim"}
+}
 
-var graphFlags = []ucli.Flag{
-	&ucli.StringFlag{Name: "period", EnvVars: []string{"INGEST_PERIOD"}, Usage: "D7, D30, D90 or D180"},
-	&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "report to fetch, repeatable (see `ingest reports`); default all"},
-	&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china"},
-	&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud)"},
-	&ucli.StringFlag{Name: "api-version", Value: "v1.0", EnvVars: []string{"GRAPH_API_VERSION"}, Usage: "v1.0 or beta"},
-	&ucli.StringFlag{Name: "format", Value: "csv", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "csv, or json (beta only)"},
-	&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto (token if given, else client-secret), token or client-secret"},
-	&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere (e.g. for the simulator)"},
-	tenantFlag,
-	&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id for client-secret auth"},
-	&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret for client-secret auth"},
-	&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "fail a payload larger than this"},
-	&ucli.IntFlag{Name: "max-attempts", Value: 4, EnvVars: []string{"INGEST_MAX_ATTEMPTS"}, Usage: "tries per request on 429/503/504 and connection errors"},
-	&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the total time waiting between tries"},
+func graphFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "period", EnvVars: []string{"INGEST_PERIOD"}, Usage: "D7, D30, D90 or D180"},
+		&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "report to fetch, repeatable (see `ingest reports`); default all"},
+		&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china"},
+		&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud)"},
+		&ucli.StringFlag{Name: "api-version", Value: "v1.0", EnvVars: []string{"GRAPH_API_VERSION"}, Usage: "v1.0 or beta"},
+		&ucli.StringFlag{Name: "format", Value: "csv", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "csv, or json (beta only)"},
+		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto (token if given, else client-secret), token or client-secret"},
+		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere (e.g. for the simulator)"},
+		tenantFlag(),
+		&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id for client-secret auth"},
+		&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret for client-secret auth"},
+		&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "fail a payload larger than this"},
+		&ucli.IntFlag{Name: "max-attempts", Value: 4, EnvVars: []string{"INGEST_MAX_ATTEMPTS"}, Usage: "tries per request on 429/503/504 and connection errors"},
+		&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the total time waiting between tries"},
+	}
 }
 
 func flags(groups ...[]ucli.Flag) []ucli.Flag {

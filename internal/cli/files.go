@@ -27,10 +27,10 @@ func loadFileCommand() *ucli.Command {
 		ArgsUsage: "FILE...",
 		Flags: flags([]ucli.Flag{
 			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the report the files hold (see `ingest reports`)"},
-			tenantFlag,
+			tenantFlag(),
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
-		}, dbFlags, logFlags),
+		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			if c.String("report") == "" {
@@ -56,14 +56,11 @@ func loadFileCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openDB(c, log)
+			db, release, err := beginRun(c, log)
 			if err != nil {
-				return err
+				return skipIfLocked(err)
 			}
-			defer db.Close()
-			if err := db.Migrate(c.Context); err != nil {
-				return err
-			}
+			defer release()
 			runID, err := db.StartRun(c.Context, load.Run{Command: "load-file", Host: hostname(), Version: version(c)})
 			if err != nil {
 				return err
@@ -137,7 +134,7 @@ func replayCommand() *ucli.Command {
 		Flags: flags([]ucli.Flag{
 			&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "replay only this report, repeatable; default all"},
 			&ucli.TimestampFlag{Name: "since", Layout: time.DateOnly, Usage: "replay payloads fetched on or after this date (YYYY-MM-DD)"},
-		}, dbFlags, logFlags),
+		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			specs, err := report.Select(c.StringSlice("report"))
@@ -157,14 +154,11 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openDB(c, log)
+			db, release, err := beginRun(c, log)
 			if err != nil {
-				return err
+				return skipIfLocked(err)
 			}
-			defer db.Close()
-			if err := db.Migrate(c.Context); err != nil {
-				return err
-			}
+			defer release()
 			stored, err := db.StoredPayloads(c.Context, filter)
 			if err != nil {
 				return err
@@ -228,7 +222,7 @@ func statusCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:         "status",
 		Usage:        "show freshness per tenant and report, and the last runs",
-		Flags:        flags(dbFlags, logFlags),
+		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			log, err := newLogger(c)

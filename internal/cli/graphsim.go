@@ -21,7 +21,7 @@ func graphSimCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "latency-days", Value: 2, EnvVars: []string{"GRAPH_SIM_LATENCY_DAYS"}, Usage: "days between today and the report refresh date"},
 			&ucli.TimestampFlag{Name: "as-of", Layout: time.DateOnly, EnvVars: []string{"GRAPH_SIM_AS_OF"}, Usage: "pretend today is this date (YYYY-MM-DD)"},
 			&ucli.StringFlag{Name: "url-file", EnvVars: []string{"GRAPH_SIM_URL_FILE"}, Usage: "write the API base URL to this file once listening"},
-		}, logFlags),
+		}, logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			log, err := newLogger(c)

@@ -22,7 +22,7 @@ func migrateCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:         "migrate",
 		Usage:        "apply the embedded migrations and views; idempotent",
-		Flags:        flags(dbFlags, logFlags),
+		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			log, err := newLogger(c)
@@ -47,7 +47,7 @@ func runCommand(name, usage, defaultPeriod string) *ucli.Command {
 	return &ucli.Command{
 		Name:         name,
 		Usage:        usage,
-		Flags:        flags(graphFlags, dbFlags, logFlags),
+		Flags:        flags(graphFlags(), dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			period := c.String("period")
@@ -70,14 +70,11 @@ func runCommand(name, usage, defaultPeriod string) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openDB(c, log)
+			db, release, err := beginRun(c, log)
 			if err != nil {
-				return err
+				return skipIfLocked(err)
 			}
-			defer db.Close()
-			if err := db.Migrate(c.Context); err != nil {
-				return err
-			}
+			defer release()
 			runID, err := db.StartRun(c.Context, load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)})
 			if err != nil {
 				return err

@@ -1,0 +1,221 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/report"
+)
+
+// viewFile is one rendered file of sql/views.
+type viewFile struct {
+	name  string
+	sql   string
+	sum   string
+	views []string // the views it creates, in order
+}
+
+var createViewRE = regexp.MustCompile(`(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+("?[A-Za-z_][A-Za-z0-9_]*"?)`)
+
+// viewData is what view templates see: every report of the spec table, so a
+// view over all report tables (ingest_gaps) needs no edit when a report is
+// added.
+type viewData struct {
+	Reports []*report.Spec
+}
+
+// renderViews reads every *.sql file of fsys in name order (which is
+// dependency order: a file may use views of earlier files) and renders it as
+// a text/template over the report-spec table.
+func renderViews(fsys fs.FS) ([]viewFile, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	data := viewData{Reports: report.All}
+	var out []viewFile
+	for _, n := range names {
+		body, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		tmpl, err := template.New(n).Option("missingkey=error").Parse(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		vf := viewFile{name: n, sql: buf.String(), sum: hex.EncodeToString(sum[:])}
+		for _, m := range createViewRE.FindAllStringSubmatch(vf.sql, -1) {
+			vf.views = append(vf.views, strings.Trim(m[1], `"`))
+		}
+		if len(vf.views) == 0 {
+			return nil, fmt.Errorf("%s creates no view", n)
+		}
+		out = append(out, vf)
+	}
+	return out, nil
+}
+
+// applyViews (re)creates the views when their SQL changed since they were
+// last applied, and does nothing otherwise. On a change it drops every view
+// it created before and creates all of them again in file order, in one
+// transaction, and re-grants SELECT to the reader roles; analysts never see
+// a schema without its views.
+func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
+	files, err := renderViews(fsys)
+	if err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("views", db.Schema)); err != nil {
+			return fmt.Errorf("views: lock: %w", explain(err))
+		}
+		rows, err := tx.Query(ctx, `SELECT file, sha256, view_names FROM applied_views ORDER BY file`)
+		if err != nil {
+			return fmt.Errorf("views: %w", explain(err))
+		}
+		type applied struct {
+			file, sum string
+			views     []string
+		}
+		old, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (applied, error) {
+			var a applied
+			err := r.Scan(&a.file, &a.sum, &a.views)
+			return a, err
+		})
+		if err != nil {
+			return fmt.Errorf("views: %w", explain(err))
+		}
+		same := len(old) == len(files)
+		for i := 0; same && i < len(files); i++ {
+			same = old[i].file == files[i].name && old[i].sum == files[i].sum
+		}
+		if same {
+			return nil
+		}
+		// Drop what we created before, newest first, and what the files are
+		// about to create (a view left by an older version of ingest).
+		var drop []string
+		for i := len(old) - 1; i >= 0; i-- {
+			drop = append(drop, old[i].views...)
+		}
+		for _, f := range files {
+			drop = append(drop, f.views...)
+		}
+		for _, v := range dedupe(drop) {
+			if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+pgx.Identifier{v}.Sanitize()+` CASCADE`); err != nil {
+				return fmt.Errorf("views: drop %s: %w", v, explain(err))
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM applied_views`); err != nil {
+			return fmt.Errorf("views: %w", explain(err))
+		}
+		for _, f := range files {
+			if _, err := tx.Exec(ctx, f.sql); err != nil {
+				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO applied_views (file, view_names, sha256) VALUES ($1, $2, $3)`, f.name, f.views, f.sum); err != nil {
+				return fmt.Errorf("views: %w", explain(err))
+			}
+			db.log.Info("view applied", "file", f.name, "views", f.views)
+		}
+		return grantReaders(ctx, tx, db.Schema, allViews(files))
+	})
+}
+
+func allViews(files []viewFile) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.views...)
+	}
+	return out
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// grantReaders gives every recorded reader role USAGE on the schema and
+// SELECT on the views.
+func grantReaders(ctx context.Context, tx pgx.Tx, schema string, views []string) error {
+	rows, err := tx.Query(ctx, `SELECT role_name FROM reader_roles ORDER BY role_name`)
+	if err != nil {
+		return fmt.Errorf("views: %w", explain(err))
+	}
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("views: %w", explain(err))
+	}
+	for _, role := range roles {
+		if err := grantRole(ctx, tx, schema, role, views); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func grantRole(ctx context.Context, tx pgx.Tx, schema, role string, views []string) error {
+	r := pgx.Identifier{role}.Sanitize()
+	if _, err := tx.Exec(ctx, `GRANT USAGE ON SCHEMA `+pgx.Identifier{schema}.Sanitize()+` TO `+r); err != nil {
+		return fmt.Errorf("grant usage on schema %s to %s: %w", schema, role, explain(err))
+	}
+	for _, v := range views {
+		if _, err := tx.Exec(ctx, `GRANT SELECT ON `+pgx.Identifier{v}.Sanitize()+` TO `+r); err != nil {
+			return fmt.Errorf("grant select on %s to %s: %w", v, role, explain(err))
+		}
+	}
+	return nil
+}
+
+// GrantReader lets role read the views (and nothing else) of the schema, now
+// and after every later re-creation of the views. The role must exist.
+func (db *DB) GrantReader(ctx context.Context, role string) ([]string, error) {
+	var views []string
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&exists); err != nil {
+			return explain(err)
+		}
+		if !exists {
+			return fmt.Errorf("role %q does not exist: create it first (CREATE ROLE %s LOGIN PASSWORD '...')", role, pgx.Identifier{role}.Sanitize())
+		}
+		rows, err := tx.Query(ctx, `SELECT unnest(view_names) FROM applied_views ORDER BY file`)
+		if err != nil {
+			return explain(err)
+		}
+		views, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return explain(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reader_roles (role_name) VALUES ($1) ON CONFLICT DO NOTHING`, role); err != nil {
+			return explain(err)
+		}
+		return grantRole(ctx, tx, db.Schema, role, views)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grant-reader %s: %w", role, err)
+	}
+	return views, nil
+}
