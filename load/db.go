@@ -85,8 +85,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // MigrateFS is Migrate with the migration and view files handed in.
 func (db *DB) MigrateFS(ctx context.Context, migrationsFS, viewsFS fs.FS) error {
-	if _, err := db.Pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{db.Schema}.Sanitize()); err != nil {
-		return fmt.Errorf("migrate: create schema %s: %w", db.Schema, explain(err))
+	// Create the schema only when missing: CREATE SCHEMA IF NOT EXISTS needs
+	// CREATE on the database even when the schema exists, and a least-
+	// privileged ingest role owns its schema without that right.
+	var exists bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, db.Schema).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate: %w", explain(err))
+	}
+	if !exists {
+		if _, err := db.Pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{db.Schema}.Sanitize()); err != nil {
+			return fmt.Errorf("migrate: create schema %s: %w", db.Schema, explain(err))
+		}
 	}
 	locker, err := lock.NewPostgresSessionLocker(
 		lock.WithLockID(lockID("goose", db.Schema)),

@@ -133,3 +133,7 @@ func schemaKey(schema string) int32 {
 	h.Write([]byte(schema))
 	return int32(h.Sum32())
 }
+
+// RunLockKeys are the two keys of the run lock for a schema, for operators
+// (pg_locks: classid, objid, objsubid 2) and tests.
+func RunLockKeys(schema string) (int32, int32) { return runLockClass, schemaKey(schema) }

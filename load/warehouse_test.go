@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -317,5 +318,65 @@ func TestReaderRole(t *testing.T) {
 	// Views are not writable either (none is auto-updatable).
 	if err := as(`DELETE FROM skype_organizer_daily`); err == nil {
 		t.Errorf("reader deleted from a view")
+	}
+}
+
+// TestLeastPrivilegedRole: the grants the README documents are enough. An
+// admin creates a login role and a schema it owns; ingest, connected as that
+// role, migrates, loads, and grants readers.
+func TestLeastPrivilegedRole(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	ctx := context.Background()
+	admin := pgtest.Pool(t)
+	role := "ingest_" + strings.TrimPrefix(schema, "t_")
+	reader := "analyst_" + strings.TrimPrefix(schema, "t_")
+	for _, sql := range []string{
+		`CREATE ROLE ` + role + ` LOGIN`,
+		`CREATE SCHEMA ` + schema + ` AUTHORIZATION ` + role,
+		`CREATE ROLE ` + reader + ` NOLOGIN`,
+	} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		admin.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
+		for _, r := range []string{reader, role} {
+			admin.Exec(ctx, `DROP OWNED BY `+r)
+			if _, err := admin.Exec(ctx, `DROP ROLE `+r); err != nil {
+				t.Errorf("drop role %s: %v", r, err)
+			}
+		}
+	})
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleURL := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", role, cfg.Host, cfg.Port, cfg.Database)
+	db, err := Connect(ctx, roleURL, schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate as %s: %v", role, err)
+	}
+	lock, err := db.LockRun(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	run, err := db.StartRun(ctx, Run{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := reportSpec("organizer-activity-minute-counts")
+	if _, err := db.Upsert(ctx, Fetch{RunID: run, TenantID: "t1", Report: spec, Source: "test"}, []transform.Row{row("2026-11-21", "2026-11-21", 1, 2, 3)}); err != nil {
+		t.Fatalf("load as %s: %v", role, err)
+	}
+	if _, err := db.GrantReader(ctx, reader); err != nil {
+		t.Fatalf("grant-reader as %s: %v", role, err)
 	}
 }

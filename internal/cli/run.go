@@ -149,7 +149,7 @@ func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fet
 		return failed(ctx, log, db, f, err)
 	}
 	log.Info("report loaded", "rows", counts.Parsed, "inserted", counts.Inserted, "updated", counts.Updated,
-		"unchanged", counts.Unchanged, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
+		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
 	return result{report: f.Report.Name, source: f.Source, outcome: "loaded", counts: counts}
 }
 
@@ -181,13 +181,13 @@ func summarize(results []result, noun string) error {
 
 func printResults(w io.Writer, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED")
+	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
 	for _, r := range results {
 		if r.err != nil {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\n", r.report, r.outcome)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", r.report, r.outcome)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", r.report, r.outcome, r.counts.Parsed, r.counts.Inserted, r.counts.Updated, r.counts.Unchanged)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.report, r.outcome, r.counts.Parsed, r.counts.Inserted, r.counts.Updated, r.counts.Unchanged, r.counts.Restated)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m365ingest/ingest/internal/pgtest"
+	"github.com/m365ingest/ingest/load"
+	"github.com/m365ingest/ingest/report"
+)
+
+// buildIngest compiles the command once per test binary.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "ingest-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ingest")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/m365ingest/ingest/cmd/ingest").CombinedOutput()
+	if err != nil {
+		return "", &exec.ExitError{Stderr: out}
+	}
+	return bin, nil
+})
+
+// dataChecksum hashes the report tables without the bookkeeping columns,
+// which differ between two databases loaded at different times.
+func (b *bundle) dataChecksum(t *testing.T) string {
+	t.Helper()
+	var parts []string
+	for _, s := range report.All {
+		cols := dataCols(s)
+		parts = append(parts, b.scalar(t, `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM (SELECT `+cols+` FROM S.`+s.Table+`) x`))
+	}
+	return strings.Join(parts, ",")
+}
+
+func dataCols(s *report.Spec) string {
+	cols := []string{"tenant_id"}
+	for _, c := range s.Columns() {
+		cols = append(cols, c.Name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// TestTwoRunsAtOnce starts two `ingest run` processes against one schema at
+// the same moment: one loads, the other exits 0 saying another run holds the
+// lock, and the tables equal those of a single run.
+func TestTwoRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	sim := startSim(t, asOf)
+	// Graph answers slowly, so the first run holds the lock while the
+	// second starts.
+	target, _ := url.Parse(sim.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(1500 * time.Millisecond)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+
+	b := setup(t)
+	type outcome struct {
+		code           int
+		stdout, stderr string
+	}
+	results := make([]outcome, 2)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(bin, "run", "--graph-url", slow.URL, "--access-token", "test-token", "--tenant-id", tenant,
+				"--database-url", b.url, "--schema", b.schema, "--log-format", "json")
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				code = -1
+			}
+			results[i] = outcome{code, out.String(), errOut.String()}
+		}()
+	}
+	wg.Wait()
+	skipped := 0
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("process %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "another run holds the lock since") {
+			skipped++
+			if !strings.Contains(r.stderr, "ingest: another run holds the lock since") || strings.Contains(r.stdout, "loaded") {
+				t.Errorf("process %d: skipped without its one line, or loaded too:\n%s\n%s", i, r.stdout, r.stderr)
+			}
+		}
+	}
+	if skipped != 1 {
+		t.Fatalf("%d processes said another run held the lock, want 1:\n%+v", skipped, results)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "1" {
+		t.Errorf("%s runs recorded, want 1", n)
+	}
+
+	single := setup(t)
+	if code, out, errOut := single.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant); code != 0 {
+		t.Fatalf("single run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got, want := b.dataChecksum(t), single.dataChecksum(t); got != want {
+		t.Errorf("tables after two runs at once differ from a single run: %s vs %s", got, want)
+	}
+}
+
+// TestWaitTimeout: with --wait a second run waits for the first and then
+// runs; with a short --wait-timeout it gives up with exit 1.
+func TestWaitTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sim := startSim(t, asOf)
+	// Hold the run lock from the test itself, as another process would.
+	if code, out, errOut := b.ingest(t, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	conn, err := pgtest.Pool(t).Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	k1, k2 := load.RunLockKeys(b.schema)
+	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "300ms")
+	if code != ExitFailed || !strings.Contains(lastLine(stderr), "another run holds the lock since") || !strings.Contains(lastLine(stderr), "gave up after --wait-timeout 300ms") {
+		t.Fatalf("exit %d, last line %q", code, lastLine(stderr))
+	}
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		conn.Exec(t.Context(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2)
+	}()
+	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "20s")
+	if code != ExitOK || !strings.Contains(out, "loaded") {
+		t.Fatalf("waiting run: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
