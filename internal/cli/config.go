@@ -73,6 +73,26 @@ func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
 	return db, nil
 }
 
+// openWarehouse builds the logger and connects; with migrate it also applies
+// the migrations and views. For commands that do not load report data.
+func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(c, log)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(c.Context); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
 // graphSetup is the Graph side of a run's configuration.
 type graphSetup struct {
 	client *extract.Client

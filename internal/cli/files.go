@@ -225,11 +225,7 @@ func statusCommand() *ucli.Command {
 		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(c, log)
+			db, err := openWarehouse(c, false)
 			if err != nil {
 				return err
 			}

@@ -25,18 +25,11 @@ func migrateCommand() *ucli.Command {
 		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(c, log)
+			db, err := openWarehouse(c, true)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := db.Migrate(c.Context); err != nil {
-				return err
-			}
 			fmt.Fprintf(c.App.Writer, "schema %s is up to date\n", db.Schema)
 			return nil
 		},

@@ -84,18 +84,11 @@ func grantReaderCommand() *ucli.Command {
 			if c.NArg() != 1 {
 				return usagef("grant-reader needs exactly one ROLE")
 			}
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(c, log)
+			db, err := openWarehouse(c, true)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := db.Migrate(c.Context); err != nil {
-				return err
-			}
 			views, err := db.GrantReader(c.Context, c.Args().First())
 			if err != nil {
 				return err
