@@ -53,7 +53,7 @@ func oneLine(s string) string {
 }
 
 func newApp(stdout, stderr io.Writer, version string) *ucli.App {
-	return &ucli.App{
+	return privateHelp(&ucli.App{
 		Name:      "ingest",
 		Usage:     "load Microsoft 365 usage reports from Microsoft Graph into Postgres",
 		Version:   version,
@@ -82,7 +82,7 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 			graphSimCommand(),
 		},
 		Metadata: map[string]any{"version": version},
-	}
+	})
 }
 
 // onUsage makes a command's flag errors exit 2.

@@ -44,10 +44,13 @@ var graphFlags = []ucli.Flag{
 	&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the total time waiting between tries"},
 }
 
+// flags joins flag groups into fresh copies (see copyFlag).
 func flags(groups ...[]ucli.Flag) []ucli.Flag {
 	var out []ucli.Flag
 	for _, g := range groups {
-		out = append(out, g...)
+		for _, f := range g {
+			out = append(out, copyFlag(f))
+		}
 	}
 	return out
 }
