@@ -60,6 +60,9 @@ func NewLimiter(clock Clock, budget Budget) *Limiter {
 	return &Limiter{clock: clock, budget: budget, sent: map[string][]time.Time{}}
 }
 
+// Now is the limiter's clock's time.
+func (l *Limiter) Now() time.Time { return l.clock.Now() }
+
 // Budget returns the limiter's budget.
 func (l *Limiter) Budget() Budget { return l.budget }
 

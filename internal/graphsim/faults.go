@@ -32,7 +32,7 @@ const (
 	// Fault403 answers 403 Authorization_RequestDenied, as Graph does for an
 	// app without Reports.Read.All.
 	Fault403 FaultKind = "403"
-	// FaultReset closes the connection without answering.
+	// FaultReset drops the connection in the middle of the status line.
 	FaultReset FaultKind = "reset"
 	// FaultTruncate makes the download send its full Content-Length, half the
 	// body, and drop the connection (once per link).
@@ -192,7 +192,11 @@ func headerFaults(r *http.Request) []FaultKind {
 func (s *Server) answerFault(w http.ResponseWriter, hit map[FaultKind]bool) bool {
 	switch {
 	case hit[FaultReset]:
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		// Half a status line, then close: a client's transport cannot take
+		// it for a stale keep-alive connection and quietly resend.
+		if conn, buf, err := http.NewResponseController(w).Hijack(); err == nil {
+			buf.WriteString("HTTP/1.1 50")
+			buf.Flush()
 			conn.Close()
 		}
 	case hit[Fault401]:
