@@ -227,7 +227,7 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 		}
 		certs, key, perr := azidentity.ParseCertificates(data, []byte(c.String("client-certificate-password")))
 		if perr != nil {
-			return "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong: %v", path, perr)
+			return "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
 		}
 		cred, err = azidentity.NewClientCertificateCredential(tenant, clientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
