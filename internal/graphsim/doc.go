@@ -42,12 +42,13 @@
 // Faults are injected on purpose, so that each way Graph misbehaves has a
 // test: Options.Faults (the graph-sim command's --fault
 // KIND[@REPORT][:TIMES]) hits the report calls it matches, and a request
-// header "X-Graphsim-Fault: KIND" hits that one request. The kinds: 429
-// (Retry-After in seconds), 429-date (Retry-After as an HTTP date), 503, 504,
-// 401, 403, reset (the connection dropped mid-status-line), truncate (the
-// download sends its full Content-Length, half the body, and drops the
-// connection) and expire (the download link handed out has already
-// expired). APIRequests and DownloadRequests show what was asked.
+// header "X-Graphsim-Fault: KIND" hits that one request. A report call gets
+// at most one configured fault, answering faults before link faults. The
+// kinds: 429 (Retry-After in seconds), 429-date (Retry-After as an HTTP
+// date), 503, 504, 401, 403, reset (the connection dropped mid-status-line),
+// truncate (the download sends its full Content-Length, half the body, and
+// drops the connection) and expire (the download link handed out has
+// already expired). APIRequests and DownloadRequests show what was asked.
 //
 // Request logs go to Options.Logger at debug level. They never include the
 // Authorization header or the download URL's query string.

@@ -149,31 +149,41 @@ func newPending(faults []Fault) ([]*pendingFault, error) {
 }
 
 // takeFaults returns the faults that hit this report call: those named in
-// its FaultHeader, then the first configured fault of each kind that
-// matches spec and has hits left (which it uses up).
+// its FaultHeader, else one configured fault that matches spec and has hits
+// left, which it uses up. A fault that answers the call (429, 503, 401 …)
+// goes before one that spoils the download link (truncate, expire), so that
+// a link fault is used only on a call that hands out a link.
 func (s *Server) takeFaults(r *http.Request, spec *report.Spec) map[FaultKind]bool {
 	hit := map[FaultKind]bool{}
 	for _, k := range headerFaults(r) {
 		hit[k] = true
 	}
+	if len(hit) > 0 {
+		return hit
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.faults {
-		if f.left == 0 || hit[f.Kind] {
-			continue
-		}
-		if f.Report != "" {
-			if want, _ := report.Lookup(f.Report); want != spec {
+	for _, linkFaults := range []bool{false, true} {
+		for _, f := range s.faults {
+			if f.left == 0 || isLinkFault(f.Kind) != linkFaults {
 				continue
 			}
-		}
-		hit[f.Kind] = true
-		if f.left > 0 {
-			f.left--
+			if f.Report != "" {
+				if want, _ := report.Lookup(f.Report); want != spec {
+					continue
+				}
+			}
+			if f.left > 0 {
+				f.left--
+			}
+			hit[f.Kind] = true
+			return hit
 		}
 	}
 	return hit
 }
+
+func isLinkFault(k FaultKind) bool { return k == FaultTruncate || k == FaultExpire }
 
 func headerFaults(r *http.Request) []FaultKind {
 	var out []FaultKind

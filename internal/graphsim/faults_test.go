@@ -145,17 +145,15 @@ func equalInts(a, b []int) bool {
 
 func TestFaultTruncateAndExpire(t *testing.T) {
 	t.Parallel()
-	b := setup(t, Options{Faults: []Fault{{Kind: FaultTruncate}, {Kind: FaultExpire, Times: 1}}})
+	b := setup(t, Options{Faults: []Fault{{Kind: Fault429}, {Kind: FaultTruncate}, {Kind: FaultExpire}}})
 	u := reportURL(b.srv, "v1.0", userCounts, "D7")
 
-	// The first link is both spoilt and expired: expiry wins (404).
-	resp, _, _ := getWith(t, u, "sim-token", nil)
-	resp, _, _ = getWith(t, resp.Header.Get("Location"), "", nil)
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("expired link: status %d, want 404", resp.StatusCode)
+	// One fault per call, answering faults first: 429, then a truncated
+	// link, then an expired one, then a good one.
+	if resp, _, _ := getWith(t, u, "sim-token", nil); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("first call: status %d, want 429", resp.StatusCode)
 	}
-	// The truncate fault was used up by that call; ask for it by header.
-	resp, _, _ = getWith(t, u, "sim-token", map[string]string{FaultHeader: "truncate"})
+	resp, _, _ := getWith(t, u, "sim-token", nil)
 	loc := resp.Header.Get("Location")
 	resp, body, err := getWith(t, loc, "", nil)
 	if err == nil {
@@ -169,9 +167,21 @@ func TestFaultTruncateAndExpire(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), "\uFEFFReport Refresh Date") {
 		t.Fatalf("retry of the link: %v %v", resp, err)
 	}
-	// A download request can ask for truncation itself.
+	resp, _, _ = getWith(t, u, "sim-token", nil)
+	if resp, _, _ := getWith(t, resp.Header.Get("Location"), "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("expired link: status %d, want 404", resp.StatusCode)
+	}
+	resp, _, _ = getWith(t, u, "sim-token", nil)
+	if resp, _, err := getWith(t, resp.Header.Get("Location"), "", nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("faults used up, yet: %v %v", resp, err)
+	}
+	// Asked for by header: on the report call, or on the download itself.
+	resp, _, _ = getWith(t, u, "sim-token", map[string]string{FaultHeader: "truncate"})
+	if _, _, err := getWith(t, resp.Header.Get("Location"), "", nil); err == nil {
+		t.Error("header fault on the report call did not truncate")
+	}
 	if _, _, err := getWith(t, loc, "", map[string]string{FaultHeader: "truncate"}); err == nil {
-		t.Error("download header fault did not truncate")
+		t.Error("header fault on the download did not truncate")
 	}
 }
 
