@@ -298,7 +298,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload
 				var de *Error
 				errors.As(err, &de)
 				return nil, &Error{URL: de.URL, Status: de.Status,
-					Err: fmt.Errorf("download URL expired or refused %d times; giving up (--max-attempts)", try)}
+					Err: fmt.Errorf("download URL expired or refused, and all %d tries of the Graph call are spent (--max-attempts)", try)}
 			}
 			f.log.Warn("download URL expired; asking Graph for a fresh one", "attempt", try)
 			continue

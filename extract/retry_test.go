@@ -242,7 +242,7 @@ func TestExpiredDownloadURLAsksGraphAgain(t *testing.T) {
 		c := s.client()
 		c.MaxAttempts = 3
 		_, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
-		if err == nil || !strings.Contains(err.Error(), "expired or refused 3 times") || strings.Contains(err.Error(), "s3cr3t") {
+		if err == nil || !strings.Contains(err.Error(), "expired or refused, and all 3 tries of the Graph call are spent") || strings.Contains(err.Error(), "s3cr3t") {
 			t.Fatalf("error = %v", err)
 		}
 		if api, _ := s.calls(); api != 3 {
