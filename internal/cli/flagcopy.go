@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"reflect"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -27,32 +28,16 @@ func (f *readOnlyBoolFlag) Apply(set *flag.FlagSet) error {
 	return c.Apply(set)
 }
 
-// copyFlag returns a fresh copy of a flag definition.
+// copyFlag returns a fresh copy of a flag definition (urfave's flags are
+// pointers to structs; any kind is copied).
 func copyFlag(f ucli.Flag) ucli.Flag {
-	switch f := f.(type) {
-	case *ucli.StringFlag:
-		c := *f
-		return &c
-	case *ucli.StringSliceFlag:
-		c := *f
-		return &c
-	case *ucli.IntFlag:
-		c := *f
-		return &c
-	case *ucli.Int64Flag:
-		c := *f
-		return &c
-	case *ucli.DurationFlag:
-		c := *f
-		return &c
-	case *ucli.BoolFlag:
-		c := *f
-		return &c
-	case *ucli.TimestampFlag:
-		c := *f
-		return &c
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		panic(fmt.Sprintf("cli: copyFlag: flag %T is not a pointer to a struct", f))
 	}
-	panic(fmt.Sprintf("cli: copyFlag: unsupported flag type %T", f))
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	return c.Interface().(ucli.Flag)
 }
 
 // helpCommand stands in for urfave's global one: `ingest help [command]`.
