@@ -39,6 +39,11 @@ func LookupCloud(name string) (Cloud, error) {
 	return c, nil
 }
 
+// Scope is the app-only scope of the cloud's Graph, {graph}/.default. It
+// stays the cloud's when --graph-url points the requests elsewhere (a proxy,
+// the simulator): tokens are issued for the cloud's Graph.
+func (c Cloud) Scope() string { return Scope(c.GraphURL) }
+
 // Scope is the app-only scope for a Graph root: {graph}/.default.
 func Scope(graphURL string) string {
 	return strings.TrimRight(graphURL, "/") + "/.default"

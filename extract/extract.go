@@ -4,10 +4,25 @@
 // A report call such as GET /v1.0/reports/getSkypeForBusinessOrganizerActivityUserCounts(period='D7')
 // answers 302 Found with a short-lived preauthenticated download URL. Client
 // handles that redirect itself: the Graph request carries the bearer token,
-// the download request is made by a separate client that never sends an
-// Authorization header or cookies, whatever host or port it points at. The
-// download URL's query string is a credential and never appears in logs or
-// errors (see RedactURL).
+// the download request is a fresh one that never carries an Authorization
+// header or cookies, whatever host or port it points at, and it is followed
+// only when it is https (or http on a loopback address, for the simulator).
+// The download URL's query string is a credential and never appears in logs
+// or errors (see RedactURL).
+//
+// Client retries what is worth retrying, within Client.MaxAttempts tries per
+// request and Client.MaxWait of total time: 429, 503 and 504 after
+// Retry-After (seconds or an HTTP date) or exponential backoff with full
+// jitter, connection errors and truncated bodies after backoff. A download
+// URL that answers 403, 404 or 410 has expired: Client asks Graph for a
+// fresh one. 401 and 403 from Graph fail at once with Graph's error code and
+// message and a hint about the permission. A Limiter shared by every Client
+// of a tenant spreads a 429 to all requests to that tenant and keeps each
+// report within Graph's request budget.
+//
+// With If-None-Match set, a 304 comes back as a Payload with NotModified set.
+// In JSON (beta) mode an @odata.nextLink on Graph's host is followed and the
+// pages are joined into one document.
 package extract
 
 import (
@@ -19,44 +34,61 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
 )
 
-// DefaultMaxWait bounds the total time spent waiting between retries.
+// DefaultMaxWait bounds the total time spent on one report's retries.
 const DefaultMaxWait = 2 * time.Minute
+
+// DefaultMaxAttempts bounds the tries of one request.
+const DefaultMaxAttempts = 4
 
 // DefaultMaxPayloadBytes caps a payload unless configured otherwise.
 const DefaultMaxPayloadBytes = 256 << 20
 
-// Client fetches report payloads from Graph.
+// maxPages bounds how many @odata.nextLink pages one report may have.
+const maxPages = 1000
+
+// Client fetches report payloads from Graph. One Client serves one tenant;
+// its methods are safe for concurrent use.
 type Client struct {
 	// GraphURL is the scheme and host, such as https://graph.microsoft.com.
 	GraphURL string
 	// APIVersion is v1.0 or beta.
 	APIVersion string
-	// Tokens supplies the bearer token for Graph requests.
+	// Tokens supplies the bearer token for Graph requests. It is asked before
+	// every Graph request (azidentity caches and refreshes the token).
 	Tokens TokenSource
 	// HTTP is the transport used for both hops; nil means a default one.
-	// Client never lets it follow redirects.
+	// Client never lets it follow redirects and never gives it a cookie jar.
 	HTTP *http.Client
 	// MaxPayloadBytes caps the payload; 0 means DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
-	// MaxAttempts bounds tries per request (default 4); MaxWait bounds the
-	// total time spent waiting between them (default 2 minutes).
+	// MaxAttempts bounds the tries of each request: the Graph call (asking
+	// again after an expired download URL counts as a try) and the download
+	// of each URL. 0 means DefaultMaxAttempts.
 	MaxAttempts int
-	MaxWait     time.Duration
-	Log         *slog.Logger
-	// sleep is replaced in tests.
-	sleep func(context.Context, time.Duration) error
+	// MaxWait bounds the time one Fetch may spend retrying: no retry starts
+	// later than MaxWait after the first request. 0 means DefaultMaxWait.
+	MaxWait time.Duration
+	// Limiter paces the tenant's requests; share one among the Clients of a
+	// tenant. nil means one private to this Client.
+	Limiter *Limiter
+	// Clock drives waits and timestamps; nil means the wall clock.
+	Clock Clock
+	Log   *slog.Logger
+
+	// own is the private Limiter used when Limiter is nil.
+	ownOnce sync.Once
+	own     *Limiter
 }
 
 // Request says what to fetch.
@@ -64,18 +96,30 @@ type Request struct {
 	Report *report.Spec
 	Period string // D7, D30, D90 or D180
 	Format transform.Format
+	// IfNoneMatch is the ETag of the last payload loaded, sent as
+	// If-None-Match; "" sends none.
+	IfNoneMatch string
 }
 
 // Payload is a report body with its fetch metadata.
 type Payload struct {
-	Body        []byte
+	Body []byte
+	// Status is the HTTP status of the response that carried the body (304
+	// when NotModified).
 	Status      int
 	ETag        string
 	ContentType string
 	SHA256      string
+	// NotModified is set when Graph (or the download host) answered 304 to
+	// If-None-Match: Body is empty and the last payload loaded still holds.
+	NotModified bool
+	// Pages is how many JSON pages were joined into Body (1 for CSV).
+	Pages int
 	// Source is the Graph request URL (it holds no secret).
 	Source    string
 	FetchedAt time.Time
+	// Attempts are the requests made, in order.
+	Attempts []Attempt
 }
 
 // Error is a failed fetch. Its text never holds a token or a download URL's
@@ -89,6 +133,8 @@ type Error struct {
 	Code, Message string
 	Hint          string
 	Err           error
+	// Attempts are the requests made before the failure, in order.
+	Attempts []Attempt
 }
 
 func (e *Error) Error() string {
@@ -114,6 +160,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// PermissionHint is added to a 401 or 403 from Graph.
+const PermissionHint = "the app needs the Microsoft Graph application permission Reports.Read.All with admin consent, and a token for this cloud's Graph"
+
 // FunctionURL is the Graph request for a report and period.
 func (c *Client) FunctionURL(req Request) string {
 	u := strings.TrimRight(c.GraphURL, "/") + "/" + c.APIVersion + "/reports/" + req.Report.Function + "(period='" + req.Period + "')"
@@ -123,185 +172,345 @@ func (c *Client) FunctionURL(req Request) string {
 	return u
 }
 
-// Fetch calls the report function, follows its redirect without the token
-// and returns the payload.
+// Fetch calls the report function, follows its redirect without the token,
+// retries within the limits, and returns the payload. A failure is an *Error.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	if c.Tokens == nil {
 		return nil, errors.New("extract: no token source")
 	}
-	log := c.logger().With("report", req.Report.Name, "period", req.Period)
+	clock := c.clock()
+	f := &fetch{
+		c: c, req: req, clock: clock, hc: c.httpClient(), lim: c.limiter(),
+		log:      c.logger().With("report", req.Report.Name, "period", req.Period),
+		deadline: clock.Now().Add(cmpOr(c.MaxWait, DefaultMaxWait)),
+		tries:    cmpOr(c.MaxAttempts, DefaultMaxAttempts),
+		key:      BudgetKey(req.Report.Name, req.Format),
+	}
 	apiURL := c.FunctionURL(req)
-	fail := func(status int, err error) *Error {
-		return &Error{Report: req.Report.Name, URL: apiURL, Status: status, Err: err}
+	start := clock.Now()
+	p, err := f.graph(ctx, apiURL, req.IfNoneMatch)
+	if err == nil && req.Format == transform.JSON && !p.NotModified {
+		p, err = f.pages(ctx, p)
 	}
-	token, err := c.Tokens.Token(ctx)
 	if err != nil {
-		return nil, fail(0, fmt.Errorf("get token: %w", err))
-	}
-	start := time.Now()
-	resp, err := c.do(ctx, log, func() (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL, nil)
-		if err != nil {
-			return nil, err
+		var fe *Error
+		if !errors.As(err, &fe) {
+			fe = &Error{URL: apiURL, Err: err}
 		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Accept", "text/csv, application/json")
-		return r, nil
-	})
-	if err != nil {
-		return nil, fail(0, err)
+		fe.Report, fe.Attempts = req.Report.Name, f.attempts
+		return nil, fe
 	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		p, err := c.readPayload(resp, apiURL)
-		if err != nil {
-			return nil, fail(resp.StatusCode, err)
-		}
-		log.Debug("fetched", "status", resp.StatusCode, "bytes", len(p.Body), "duration", time.Since(start))
-		return p, nil
-	case isRedirect(resp.StatusCode):
-		loc, err := resp.Location()
-		if err != nil {
-			return nil, fail(resp.StatusCode, errors.New("redirect without a usable Location"))
-		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		p, err := c.download(ctx, log, loc)
-		if err != nil {
-			var fe *Error
-			if errors.As(err, &fe) {
-				fe.Report = req.Report.Name
-				return nil, fe
-			}
-			return nil, fail(0, err)
-		}
-		p.Source = apiURL
-		log.Debug("fetched", "status", p.Status, "bytes", len(p.Body), "download_host", loc.Host, "duration", time.Since(start))
-		return p, nil
-	default:
-		return nil, graphError(req.Report.Name, apiURL, resp)
-	}
-}
-
-// download fetches a preauthenticated URL with a request that carries no
-// credentials of ours.
-func (c *Client) download(ctx context.Context, log *slog.Logger, loc *url.URL) (*Payload, error) {
-	shown := RedactURL(loc.String())
-	if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
-		return nil, &Error{URL: shown, Err: errors.New("refusing download URL: not https (plain http is allowed only on loopback)")}
-	}
-	resp, err := c.do(ctx, log, func() (*http.Request, error) {
-		// A fresh request: no Authorization, no cookies, nothing copied from
-		// the Graph request.
-		return http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
-	})
-	if err != nil {
-		return nil, &Error{URL: shown, Err: redactErr(err, loc)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, &Error{URL: shown, Status: resp.StatusCode, Err: errors.New("download failed")}
-	}
-	p, err := c.readPayload(resp, shown)
-	if err != nil {
-		return nil, &Error{URL: shown, Status: resp.StatusCode, Err: redactErr(err, loc)}
-	}
+	p.Source, p.Attempts, p.FetchedAt = apiURL, f.attempts, clock.Now().UTC()
+	f.log.Debug("fetched", "status", p.Status, "not_modified", p.NotModified, "bytes", len(p.Body),
+		"pages", p.Pages, "requests", len(f.attempts), "duration", clock.Now().Sub(start))
 	return p, nil
 }
 
-func (c *Client) readPayload(resp *http.Response, source string) (*Payload, error) {
-	max := c.MaxPayloadBytes
-	if max <= 0 {
-		max = DefaultMaxPayloadBytes
-	}
-	if resp.ContentLength > max {
-		return nil, fmt.Errorf("payload of %d bytes exceeds the limit of %d (--max-payload-bytes)", resp.ContentLength, max)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("payload exceeds the limit of %d bytes (--max-payload-bytes)", max)
-	}
-	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
-		return nil, fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength)
-	}
-	sum := sha256.Sum256(body)
-	return &Payload{
-		Body: body, Status: resp.StatusCode, ETag: resp.Header.Get("ETag"),
-		ContentType: resp.Header.Get("Content-Type"), SHA256: hex.EncodeToString(sum[:]),
-		Source: source, FetchedAt: time.Now().UTC(),
-	}, nil
+// fetch is the state of one Fetch.
+type fetch struct {
+	c        *Client
+	req      Request
+	clock    Clock
+	hc       *http.Client
+	lim      *Limiter
+	log      *slog.Logger
+	deadline time.Time
+	tries    int
+	key      string
+	attempts []Attempt
 }
 
-// do sends a request built by mk, retrying 429, 503, 504 and connection
-// errors with Retry-After or exponential backoff with full jitter, within
-// MaxAttempts and MaxWait. It never follows redirects.
-func (c *Client) do(ctx context.Context, log *slog.Logger, mk func() (*http.Request, error)) (*http.Response, error) {
-	hc := c.httpClient()
-	attempts := c.MaxAttempts
-	if attempts <= 0 {
-		attempts = 4
-	}
-	budget := c.MaxWait
-	if budget <= 0 {
-		budget = DefaultMaxWait
-	}
-	var waited time.Duration
-	for attempt := 1; ; attempt++ {
-		req, err := mk()
-		if err != nil {
-			return nil, err
+// graph GETs a Graph URL with the token, retrying, and follows a redirect to
+// the download URL; an expired download URL makes it ask Graph again.
+func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload, error) {
+	for try := 1; ; try++ {
+		if err := f.lim.acquire(ctx, f.key, f.req.Format, f.deadline); err != nil {
+			return nil, &Error{URL: rawURL, Err: err}
 		}
-		resp, err := hc.Do(req)
-		var wait time.Duration
+		token, err := f.c.Tokens.Token(ctx)
+		if err != nil {
+			return nil, &Error{URL: rawURL, Err: fmt.Errorf("get token: %w", err)}
+		}
+		r, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		if err != nil {
+			return nil, &Error{URL: rawURL, Err: err}
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Accept", "text/csv, application/json")
+		if ifNoneMatch != "" {
+			r.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		a := Attempt{Phase: "graph", URL: rawURL, At: f.clock.Now()}
+		resp, err := f.hc.Do(r)
+		wait := time.Duration(-1)
+		var retryErr error
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			wait = backoff(attempt)
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
-			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
-			if wait < 0 {
-				wait = backoff(attempt)
-			}
-		default:
-			return resp, nil
-		}
-		if attempt >= attempts || waited+wait > budget {
-			if err != nil {
-				return nil, fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-			}
-			return resp, nil // the caller reports the status
-		}
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			a.Error = errText(err)
+			retryErr = errors.New(a.Error)
+		case throttled(resp.StatusCode):
+			a.Status = resp.StatusCode
+			wait = retryAfter(resp.Header.Get("Retry-After"), f.clock.Now())
+			retryErr = fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			drain(resp)
+		case resp.StatusCode == http.StatusNotModified:
+			a.Status = resp.StatusCode
+			drain(resp)
+			f.record(a)
+			return f.notModified(resp, ifNoneMatch), nil
+		case resp.StatusCode == http.StatusOK:
+			a.Status = resp.StatusCode
+			p, retryable, err := f.readPayload(resp)
 			resp.Body.Close()
+			if err == nil {
+				f.record(a)
+				return p, nil
+			}
+			a.Error = err.Error()
+			if !retryable {
+				f.record(a)
+				return nil, &Error{URL: rawURL, Status: resp.StatusCode, Err: err}
+			}
+			retryErr = err
+		case isRedirect(resp.StatusCode):
+			a.Status = resp.StatusCode
+			loc, lerr := resp.Location()
+			etag := resp.Header.Get("ETag")
+			drain(resp)
+			f.record(a)
+			if lerr != nil {
+				return nil, &Error{URL: rawURL, Status: resp.StatusCode, Err: errors.New("redirect without a usable Location")}
+			}
+			p, expired, err := f.download(ctx, loc, ifNoneMatch)
+			if err == nil {
+				if p.ETag == "" {
+					p.ETag = etag
+				}
+				return p, nil
+			}
+			if !expired {
+				return nil, err
+			}
+			if try >= f.tries {
+				var de *Error
+				errors.As(err, &de)
+				return nil, &Error{URL: de.URL, Status: de.Status,
+					Err: fmt.Errorf("download URL expired or refused, and all %d tries of the Graph call are spent (--max-attempts)", try)}
+			}
+			f.log.Warn("download URL expired; asking Graph for a fresh one", "attempt", try)
+			continue
+		default:
+			a.Status = resp.StatusCode
+			f.record(a)
+			return nil, graphError(rawURL, resp)
 		}
-		log.Warn("retrying", "attempt", attempt, "status", status, "error", errText(err), "wait", wait)
-		if err := c.sleepFn()(ctx, wait); err != nil {
+		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
+			return nil, &Error{URL: rawURL, Status: a.Status, Err: err}
+		}
+	}
+}
+
+// download GETs a preauthenticated URL with a request that carries no
+// credentials of ours, retrying. expired is set when the URL answered 403,
+// 404 or 410.
+func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) (p *Payload, expired bool, err error) {
+	shown := RedactURL(loc.String())
+	if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
+		return nil, false, &Error{URL: shown, Err: errors.New("refusing download URL: not https (plain http is allowed only on loopback)")}
+	}
+	for try := 1; ; try++ {
+		if err := f.lim.wait(ctx, f.deadline); err != nil {
+			return nil, false, &Error{URL: shown, Err: err}
+		}
+		// A fresh request: no Authorization, no cookies, nothing copied from
+		// the Graph request.
+		r, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
+		if err != nil {
+			return nil, false, &Error{URL: shown, Err: redactErr(err, loc)}
+		}
+		if ifNoneMatch != "" {
+			r.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		a := Attempt{Phase: "download", URL: shown, At: f.clock.Now()}
+		resp, err := f.hc.Do(r)
+		wait := time.Duration(-1)
+		var retryErr error
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			a.Error = redactErr(errors.New(errText(err)), loc).Error()
+			retryErr = errors.New(a.Error)
+		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+			a.Status, a.Error = resp.StatusCode, "expired or refused"
+			drain(resp)
+			f.record(a)
+			return nil, true, &Error{URL: shown, Status: resp.StatusCode, Err: errors.New("download URL expired or refused")}
+		case throttled(resp.StatusCode):
+			a.Status = resp.StatusCode
+			wait = retryAfter(resp.Header.Get("Retry-After"), f.clock.Now())
+			retryErr = fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			drain(resp)
+		case resp.StatusCode == http.StatusNotModified:
+			a.Status = resp.StatusCode
+			drain(resp)
+			f.record(a)
+			return f.notModified(resp, ifNoneMatch), false, nil
+		case resp.StatusCode == http.StatusOK:
+			a.Status = resp.StatusCode
+			p, retryable, err := f.readPayload(resp)
+			resp.Body.Close()
+			if err == nil {
+				f.record(a)
+				return p, false, nil
+			}
+			err = redactErr(err, loc)
+			a.Error = err.Error()
+			if !retryable {
+				f.record(a)
+				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: err}
+			}
+			retryErr = err
+		default:
+			a.Status = resp.StatusCode
+			drain(resp)
+			f.record(a)
+			return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: errors.New("download failed")}
+		}
+		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
+			return nil, false, &Error{URL: shown, Status: a.Status, Err: err}
+		}
+	}
+}
+
+// retry decides whether attempt a, the try-th, is retried after wait (-1:
+// backoff). It records a, pauses the tenant on a throttling status and
+// sleeps, or returns why it gives up.
+func (f *fetch) retry(ctx context.Context, a *Attempt, try int, wait time.Duration, cause error) error {
+	if wait < 0 {
+		wait = backoff(try)
+	}
+	if a.Status == http.StatusTooManyRequests || a.Status == http.StatusServiceUnavailable {
+		f.lim.Pause(wait)
+	}
+	if why := retryLimit(try, f.tries, f.clock.Now().Add(wait), f.deadline); why != "" {
+		f.record(*a)
+		return fmt.Errorf("%s; last: %w", why, cause)
+	}
+	a.Wait = wait
+	f.record(*a)
+	f.log.Warn("retrying", "phase", a.Phase, "url", a.URL, "attempt", try, "status", a.Status, "error", a.Error, "wait", wait)
+	return f.clock.Sleep(ctx, wait)
+}
+
+func (f *fetch) record(a Attempt) {
+	f.log.Debug("request", "phase", a.Phase, "url", a.URL, "status", a.Status, "error", a.Error)
+	f.attempts = append(f.attempts, a)
+}
+
+func (f *fetch) notModified(resp *http.Response, ifNoneMatch string) *Payload {
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		etag = ifNoneMatch
+	}
+	return &Payload{Status: http.StatusNotModified, NotModified: true, ETag: etag}
+}
+
+// readPayload reads a 200 body within the size cap. retryable is set for a
+// read error or a body shorter than its Content-Length.
+func (f *fetch) readPayload(resp *http.Response) (p *Payload, retryable bool, err error) {
+	max := cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes)
+	if resp.ContentLength > max {
+		return nil, false, fmt.Errorf("payload of %d bytes exceeds the limit of %d (--max-payload-bytes)", resp.ContentLength, max)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		if resp.ContentLength >= 0 {
+			return nil, true, fmt.Errorf("truncated body: %d of %d bytes: %w", len(body), resp.ContentLength, err)
+		}
+		return nil, true, fmt.Errorf("read body after %d bytes: %w", len(body), err)
+	}
+	if int64(len(body)) > max {
+		return nil, false, fmt.Errorf("payload exceeds the limit of %d bytes (--max-payload-bytes)", max)
+	}
+	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
+		return nil, true, fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength)
+	}
+	return &Payload{
+		Body: body, Status: resp.StatusCode, ETag: resp.Header.Get("ETag"),
+		ContentType: resp.Header.Get("Content-Type"), SHA256: sha256Hex(body), Pages: 1,
+	}, false, nil
+}
+
+// pages follows @odata.nextLink from a JSON payload and joins the pages'
+// value arrays into one document. A payload without a nextLink (or that is
+// not JSON, which transform reports) is returned as received.
+func (f *fetch) pages(ctx context.Context, first *Payload) (*Payload, error) {
+	var page struct {
+		Context string            `json:"@odata.context"`
+		Value   []json.RawMessage `json:"value"`
+		Next    string            `json:"@odata.nextLink"`
+	}
+	if json.Unmarshal(first.Body, &page) != nil || page.Next == "" {
+		return first, nil
+	}
+	odataContext, values, total := page.Context, page.Value, len(first.Body)
+	seen := map[string]bool{}
+	n := 1
+	for page.Next != "" {
+		next := page.Next
+		n++
+		switch {
+		case n > maxPages:
+			return nil, &Error{URL: next, Err: fmt.Errorf("more than %d pages", maxPages)}
+		case !sameOrigin(next, f.c.GraphURL):
+			return nil, &Error{URL: RedactURL(next), Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
+		case seen[next]:
+			return nil, &Error{URL: next, Err: errors.New("@odata.nextLink repeats an earlier page")}
+		}
+		seen[next] = true
+		p, err := f.graph(ctx, next, "")
+		if err != nil {
 			return nil, err
 		}
-		waited += wait
+		if p.NotModified {
+			return nil, &Error{URL: next, Status: p.Status, Err: errors.New("unexpected 304 for a page")}
+		}
+		page.Value, page.Next = nil, ""
+		if err := json.Unmarshal(p.Body, &page); err != nil {
+			return nil, &Error{URL: next, Status: p.Status, Err: fmt.Errorf("page %d: %w", n, err)}
+		}
+		values = append(values, page.Value...)
+		if total += len(p.Body); int64(total) > cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes) {
+			return nil, &Error{URL: next, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes))}
+		}
 	}
+	body, err := json.Marshal(struct {
+		Context string            `json:"@odata.context,omitempty"`
+		Value   []json.RawMessage `json:"value"`
+	}{odataContext, values})
+	if err != nil {
+		return nil, &Error{URL: f.c.FunctionURL(f.req), Err: fmt.Errorf("join pages: %w", err)}
+	}
+	first.Body, first.SHA256, first.Pages = body, sha256Hex(body), n
+	return first, nil
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error() // url.Error repeats the URL with its query
-	}
-	return err.Error()
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
-// redactErr drops the URL (and so its query string) from net/http errors.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// redactErr drops the URL's query string from an error's text.
 func redactErr(err error, u *url.URL) error {
 	if err == nil {
 		return nil
@@ -316,30 +525,6 @@ func redactErr(err error, u *url.URL) error {
 	return err
 }
 
-func backoff(attempt int) time.Duration {
-	ceil := time.Second << min(attempt-1, 6)
-	return time.Duration(rand.Int64N(int64(ceil)) + 1)
-}
-
-// retryAfter parses Retry-After as seconds or an HTTP date; -1 when absent
-// or unparsable.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return -1
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-		return 0
-	}
-	return -1
-}
-
 func (c *Client) httpClient() *http.Client {
 	base := c.HTTP
 	if base == nil {
@@ -351,20 +536,22 @@ func (c *Client) httpClient() *http.Client {
 	return &hc
 }
 
-func (c *Client) sleepFn() func(context.Context, time.Duration) error {
-	if c.sleep != nil {
-		return c.sleep
+func (c *Client) clock() Clock {
+	if c.Clock != nil {
+		return c.Clock
 	}
-	return func(ctx context.Context, d time.Duration) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
+	if c.Limiter != nil {
+		return c.Limiter.clock
 	}
+	return RealClock{}
+}
+
+func (c *Client) limiter() *Limiter {
+	if c.Limiter != nil {
+		return c.Limiter
+	}
+	c.ownOnce.Do(func() { c.own = NewLimiter(c.clock(), DefaultBudget) })
+	return c.own
 }
 
 func (c *Client) logger() *slog.Logger {
@@ -372,6 +559,13 @@ func (c *Client) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return c.Log
+}
+
+func cmpOr[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func isRedirect(code int) bool {
@@ -388,6 +582,13 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// sameOrigin reports whether raw has the scheme and host of base.
+func sameOrigin(raw, base string) bool {
+	u, err := url.Parse(raw)
+	b, berr := url.Parse(base)
+	return err == nil && berr == nil && strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) && u.User == nil
 }
 
 // RedactURL drops the query string and any user info from a URL: a
@@ -409,9 +610,10 @@ func RedactURL(raw string) string {
 }
 
 // graphError reads Graph's {"error":{"code","message"}} body.
-func graphError(reportName, apiURL string, resp *http.Response) *Error {
-	e := &Error{Report: reportName, URL: apiURL, Status: resp.StatusCode}
+func graphError(apiURL string, resp *http.Response) *Error {
+	e := &Error{URL: apiURL, Status: resp.StatusCode}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
 	var ge struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -427,7 +629,7 @@ func graphError(reportName, apiURL string, resp *http.Response) *Error {
 	}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		e.Hint = "the app needs the Microsoft Graph application permission Reports.Read.All with admin consent, and a token for this cloud's Graph"
+		e.Hint = PermissionHint
 	}
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365ingest/ingest/internal/fakeclock"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -60,9 +61,10 @@ func (h *sameHost) record(path string, r *http.Request) {
 	h.auth[path] = append(h.auth[path], r.Header.Get("Authorization")+"|"+r.Header.Get("Cookie"))
 }
 
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
 func (h *sameHost) client() *Client {
-	return &Client{GraphURL: h.srv.URL, APIVersion: "v1.0", Tokens: StaticToken("tok3n"),
-		sleep: func(context.Context, time.Duration) error { return nil }}
+	return &Client{GraphURL: h.srv.URL, APIVersion: "v1.0", Tokens: StaticToken("tok3n"), Clock: fakeclock.New(t0)}
 }
 
 // TestSameHostRedirectCarriesNoAuthorization: even when the download URL is
@@ -177,13 +179,11 @@ func TestRetries429ThenLoads(t *testing.T) {
 		http.Redirect(w, r, h.srv.URL+"/download?sig=s3cr3t", http.StatusFound)
 	})
 	c := h.client()
-	var waits []time.Duration
-	c.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 	if _, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(waits) != 1 || waits[0] != 3*time.Second {
-		t.Errorf("waits = %v, want [3s]", waits)
+	if waits := c.Clock.(*fakeclock.Clock).Sleeps(); len(waits) != 1 || waits[0] != 3*time.Second {
+		t.Errorf("waits = %v, want [3s]", c.Clock.(*fakeclock.Clock).Sleeps())
 	}
 }
 

@@ -1,14 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	ucli "github.com/urfave/cli/v2"
 
@@ -38,18 +39,25 @@ func graphFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "period", EnvVars: []string{"INGEST_PERIOD"}, Usage: "D7, D30, D90 or D180"},
 		&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "report to fetch, repeatable (see `ingest reports`); default all"},
-		&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china"},
-		&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud)"},
+		&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china: sets the Graph host, the authority host and the token scope"},
+		&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud); the token scope stays the cloud's"},
+		&ucli.StringFlag{Name: "authority-host", EnvVars: []string{"AZURE_AUTHORITY_HOST"}, Usage: "Entra ID authority, e.g. https://login.microsoftonline.com (default from --cloud); setting it turns instance discovery off"},
 		&ucli.StringFlag{Name: "api-version", Value: "v1.0", EnvVars: []string{"GRAPH_API_VERSION"}, Usage: "v1.0 or beta"},
 		&ucli.StringFlag{Name: "format", Value: "csv", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "csv, or json (beta only)"},
-		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto (token if given, else client-secret), token or client-secret"},
-		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere (e.g. for the simulator)"},
+		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token " +
+			"(auto: token when --access-token is given, else client-secret when a client secret is, else default)"},
+		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere, for --auth token (e.g. for the simulator)"},
 		tenantFlag(),
-		&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id for client-secret auth"},
-		&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret for client-secret auth"},
+		&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id; with managed-identity, the client id of a user-assigned identity"},
+		&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret, for --auth client-secret"},
+		&ucli.StringFlag{Name: "client-certificate-path", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PATH"}, Usage: "PEM or PFX file with the certificate and its private key, for --auth client-certificate"},
+		&ucli.StringFlag{Name: "client-certificate-password", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PASSWORD"}, Usage: "password of the certificate file, if any"},
+		&ucli.StringFlag{Name: "federated-token-file", EnvVars: []string{"AZURE_FEDERATED_TOKEN_FILE"}, Usage: "file holding the federated (e.g. Kubernetes service account) token, for --auth workload-identity"},
+		&ucli.IntFlag{Name: "concurrency", Value: 4, EnvVars: []string{"INGEST_CONCURRENCY"}, Usage: "reports fetched at once"},
+		&ucli.BoolFlag{Name: "force", EnvVars: []string{"INGEST_FORCE"}, Usage: "ignore stored ETags: fetch and load every report even if Graph would answer 304 Not Modified"},
 		&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "fail a payload larger than this"},
-		&ucli.IntFlag{Name: "max-attempts", Value: 4, EnvVars: []string{"INGEST_MAX_ATTEMPTS"}, Usage: "tries per request on 429/503/504 and connection errors"},
-		&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the total time waiting between tries"},
+		&ucli.IntFlag{Name: "max-attempts", Value: extract.DefaultMaxAttempts, EnvVars: []string{"INGEST_MAX_ATTEMPTS"}, Usage: "tries per request (429/503/504, connection errors, truncated bodies, expired download URLs)"},
+		&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the time one report may spend retrying: no retry starts later than this after its first request"},
 	}
 }
 
@@ -95,9 +103,11 @@ func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
 
 // graphSetup is the Graph side of a run's configuration.
 type graphSetup struct {
-	client *extract.Client
-	tenant string
-	format transform.Format
+	client      *extract.Client
+	tenant      string
+	format      transform.Format
+	force       bool
+	concurrency int
 }
 
 // newGraph validates the Graph flags and builds the client. It fetches a
@@ -111,8 +121,8 @@ func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 	graphURL := cl.GraphURL
 	if g := c.String("graph-url"); g != "" {
 		u, err := url.Parse(g)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return nil, usagef("invalid --graph-url %q: want a scheme and host only, such as https://graph.microsoft.com", g)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return nil, usagef("invalid --graph-url %q: want a scheme and host only, such as https://graph.microsoft.com", extract.RedactURL(g))
 		}
 		graphURL = strings.TrimRight(g, "/")
 	}
@@ -127,14 +137,31 @@ func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 	if format == transform.JSON && apiVersion != "beta" {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
 	}
-	tokens, err := tokenSource(c, cl, graphURL)
+	for _, n := range []string{"concurrency", "max-attempts"} {
+		if c.Int(n) < 1 {
+			return nil, usagef("invalid --%s %d: want 1 or more", n, c.Int(n))
+		}
+	}
+	if c.Duration("max-retry-wait") <= 0 {
+		return nil, usagef("invalid --max-retry-wait %v: want a positive duration such as 2m", c.Duration("max-retry-wait"))
+	}
+	if c.Int64("max-payload-bytes") <= 0 {
+		return nil, usagef("invalid --max-payload-bytes %d: want a positive size", c.Int64("max-payload-bytes"))
+	}
+	h := hooksFrom(c.Context)
+	mode, tokens, err := tokenSource(c, cl, h)
 	if err != nil {
 		return nil, err
 	}
 	tenant := c.String("tenant-id")
 	tok, err := tokens.Token(c.Context)
 	if err != nil {
-		return nil, fmt.Errorf("get token for %s: %w", graphURL, err)
+		err = fmt.Errorf("get a token (--auth %s, scope %s): %w", mode, cl.Scope(), err)
+		var te *extract.TokenError
+		if errors.As(err, &te) && te.Rejected() {
+			return nil, &usageError{err}
+		}
+		return nil, err
 	}
 	if tenant == "" {
 		tid, ok := extract.TenantFromToken(tok)
@@ -143,56 +170,119 @@ func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 		}
 		tenant = tid
 	}
+	log.Debug("graph configured", "auth", mode, "cloud", cl.Name, "graph_url", graphURL, "scope", cl.Scope(), "tenant", tenant)
 	return &graphSetup{
 		client: &extract.Client{
 			GraphURL: graphURL, APIVersion: apiVersion, Tokens: tokens,
 			MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
 			MaxWait: c.Duration("max-retry-wait"), Log: log,
+			Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
 		},
-		tenant: tenant,
-		format: format,
+		tenant:      tenant,
+		format:      format,
+		force:       c.Bool("force"),
+		concurrency: c.Int("concurrency"),
 	}, nil
 }
 
-func tokenSource(c *ucli.Context, cl extract.Cloud, graphURL string) (extract.TokenSource, error) {
+// tokenSource builds the credential --auth asks for and returns the mode it
+// resolved to.
+func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.TokenSource, error) {
 	mode := c.String("auth")
 	if mode == "auto" {
-		mode = "client-secret"
-		if c.String("access-token") != "" {
+		switch {
+		case c.String("access-token") != "":
 			mode = "token"
+		case c.String("client-secret") != "":
+			mode = "client-secret"
+		default:
+			mode = "default"
 		}
 	}
-	switch mode {
-	case "token":
-		if c.String("access-token") == "" {
-			return nil, usagef("--auth token needs --access-token or GRAPH_ACCESS_TOKEN")
-		}
-		return extract.StaticToken(c.String("access-token")), nil
-	case "client-secret":
-		tenant, id, secret := c.String("tenant-id"), c.String("client-id"), c.String("client-secret")
+	if mode != "token" && c.String("access-token") != "" {
+		return "", nil, usagef("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
+	}
+	tenant, clientID := c.String("tenant-id"), c.String("client-id")
+	need := func(pairs ...string) error {
 		var missing []string
-		for name, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": id, "AZURE_CLIENT_SECRET": secret} {
-			if v == "" {
-				missing = append(missing, name)
+		for i := 0; i < len(pairs); i += 2 {
+			if pairs[i+1] == "" {
+				missing = append(missing, pairs[i])
 			}
 		}
 		if len(missing) > 0 {
-			return nil, usagef("no credentials: give --access-token (GRAPH_ACCESS_TOKEN), or set %s for client-secret auth", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+			return usagef("--auth %s needs %s", mode, strings.Join(missing, ", "))
 		}
-		opts := &azidentity.ClientSecretCredentialOptions{}
-		opts.Cloud = cl.Azure
-		cred, err := azidentity.NewClientSecretCredential(tenant, id, secret, opts)
-		if err != nil {
-			return nil, usagef("client-secret credential: %v", err)
-		}
-		return credentialToken(cred, graphURL), nil
-	default:
-		return nil, usagef("invalid --auth %q: want auto, token or client-secret", mode)
+		return nil
 	}
-}
-
-func credentialToken(cred azcore.TokenCredential, graphURL string) extract.TokenSource {
-	return extract.CredentialToken{Credential: cred, Scope: extract.Scope(graphURL)}
+	authority := cl.Azure
+	customAuthority := false
+	if a := c.String("authority-host"); a != "" {
+		u, err := url.Parse(a)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			return "", nil, usagef("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
+		}
+		authority = cloud.Configuration{ActiveDirectoryAuthorityHost: a, Services: cl.Azure.Services}
+		customAuthority = true
+	}
+	opts := azcore.ClientOptions{Cloud: authority}
+	if h.authTransport != nil {
+		opts.Transport = h.authTransport
+	}
+	var cred azcore.TokenCredential
+	var err error
+	switch mode {
+	case "token":
+		if c.String("access-token") == "" {
+			return "", nil, usagef("--auth token needs --access-token or GRAPH_ACCESS_TOKEN")
+		}
+		return mode, extract.StaticToken(c.String("access-token")), nil
+	case "client-secret":
+		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", c.String("client-secret")); err != nil {
+			return "", nil, err
+		}
+		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, c.String("client-secret"),
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
+	case "client-certificate":
+		path := c.String("client-certificate-path")
+		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-certificate-path (AZURE_CLIENT_CERTIFICATE_PATH)", path); err != nil {
+			return "", nil, err
+		}
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return "", nil, usagef("--client-certificate-path: %v", rerr)
+		}
+		certs, key, perr := azidentity.ParseCertificates(data, []byte(c.String("client-certificate-password")))
+		if perr != nil {
+			return "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
+		}
+		cred, err = azidentity.NewClientCertificateCredential(tenant, clientID, certs, key,
+			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
+	case "managed-identity":
+		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		if clientID != "" {
+			o.ID = azidentity.ClientID(clientID)
+		}
+		cred, err = azidentity.NewManagedIdentityCredential(o)
+	case "workload-identity":
+		file := c.String("federated-token-file")
+		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--federated-token-file (AZURE_FEDERATED_TOKEN_FILE)", file); err != nil {
+			return "", nil, err
+		}
+		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions: opts, ClientID: clientID, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: customAuthority})
+	case "azure-cli":
+		cred, err = azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+	case "default":
+		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
+			ClientOptions: opts, TenantID: tenant, DisableInstanceDiscovery: customAuthority})
+	default:
+		return "", nil, usagef("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
+	}
+	if err != nil {
+		return "", nil, usagef("--auth %s: %v", mode, err)
+	}
+	return mode, extract.CredentialToken{Credential: cred, Scope: cl.Scope()}, nil
 }
 
 func hostname() string {

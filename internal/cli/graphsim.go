@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -21,6 +22,10 @@ func graphSimCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "latency-days", Value: 2, EnvVars: []string{"GRAPH_SIM_LATENCY_DAYS"}, Usage: "days between today and the report refresh date"},
 			&ucli.TimestampFlag{Name: "as-of", Layout: time.DateOnly, EnvVars: []string{"GRAPH_SIM_AS_OF"}, Usage: "pretend today is this date (YYYY-MM-DD)"},
 			&ucli.StringFlag{Name: "url-file", EnvVars: []string{"GRAPH_SIM_URL_FILE"}, Usage: "write the API base URL to this file once listening"},
+			&ucli.StringSliceFlag{Name: "fault", EnvVars: []string{"GRAPH_SIM_FAULT"}, Usage: "inject a fault, KIND[@REPORT][:TIMES|:all], repeatable; KIND is one of " + faultKinds() + " (a request header X-Graphsim-Fault: KIND does the same for one request)"},
+			&ucli.DurationFlag{Name: "retry-after", Value: time.Second, EnvVars: []string{"GRAPH_SIM_RETRY_AFTER"}, Usage: "the wait a 429 fault asks for (whole seconds)"},
+			&ucli.BoolFlag{Name: "same-host-downloads", EnvVars: []string{"GRAPH_SIM_SAME_HOST_DOWNLOADS"}, Usage: "serve download links from the API's own host and port"},
+			&ucli.IntFlag{Name: "page-size", EnvVars: []string{"GRAPH_SIM_PAGE_SIZE"}, Usage: "split beta JSON answers into pages of this many rows (@odata.nextLink); 0 means one page"},
 		}, logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
@@ -28,7 +33,15 @@ func graphSimCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log}
+			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log,
+				RetryAfter: c.Duration("retry-after"), SameHostDownloads: c.Bool("same-host-downloads"), PageSize: c.Int("page-size")}
+			for _, v := range c.StringSlice("fault") {
+				f, err := graphsim.ParseFault(v)
+				if err != nil {
+					return usagef("--fault: %v", err)
+				}
+				opts.Faults = append(opts.Faults, f)
+			}
 			if ts := c.Timestamp("as-of"); ts != nil {
 				asOf := *ts
 				opts.Now = func() time.Time { return asOf }
@@ -48,10 +61,18 @@ func graphSimCommand() *ucli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "graph-sim: API on %s, download host on %s; try: ingest run --graph-url %s --access-token <token> --tenant-id <guid>\n",
 				srv.URL(), srv.DownloadURL(), srv.URL())
-			log.Info("graph-sim listening", "api", srv.URL(), "download", srv.DownloadURL())
+			log.Info("graph-sim listening", "api", srv.URL(), "download", srv.DownloadURL(), "faults", fmt.Sprint(opts.Faults))
 			<-c.Context.Done()
 			log.Info("graph-sim stopping")
 			return nil
 		},
 	}
+}
+
+func faultKinds() string {
+	names := make([]string, len(graphsim.FaultKinds))
+	for i, k := range graphsim.FaultKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }

@@ -73,11 +73,12 @@ func runCommand(name, usage, defaultPeriod string) *ucli.Command {
 				return err
 			}
 			log = log.With("run_id", runID, "tenant", g.tenant)
-			log.Info("run started", "period", period, "reports", len(specs))
-			var results []result
-			for _, spec := range specs {
-				results = append(results, fetchAndLoad(c.Context, log, db, g, runID, spec, period, days))
-			}
+			log.Info("run started", "period", period, "reports", len(specs), "concurrency", g.concurrency, "force", g.force)
+			countSpentBudget(c.Context, log, db, g)
+			results := make([]result, len(specs))
+			forEach(g.concurrency, len(specs), func(i int) {
+				results[i] = fetchAndLoad(c.Context, log, db, g, runID, specs[i], period, days)
+			})
 			runErr := summarize(results, "reports")
 			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
 				log.Error("cannot record the end of the run", "error", err)
@@ -103,25 +104,41 @@ type result struct {
 }
 
 // fetchAndLoad fetches one report, parses it and loads it. Every outcome is
-// recorded in report_fetches; an error is returned in the result, never
-// panics through, so that one report failing does not stop the others.
+// recorded in report_fetches (and every HTTP request in fetch_attempts); an
+// error is returned in the result, never panics through, so that one report
+// failing does not stop the others. It runs concurrently with the other
+// reports of the run.
 func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
 	log = log.With("report", spec.Name)
 	start := time.Now()
-	req := extract.Request{Report: spec, Period: period, Format: g.format}
+	req := extract.Request{Report: spec, Period: period, Format: g.format, IfNoneMatch: storedETag(ctx, log, db, g, spec, period)}
 	f := load.Fetch{RunID: runID, TenantID: g.tenant, Report: spec, Period: period, Source: g.client.FunctionURL(req)}
 	p, err := g.client.Fetch(ctx, req)
 	if err != nil {
 		var fe *extract.Error
 		if errors.As(err, &fe) {
 			f.HTTPStatus = fe.Status
+			recordAttempts(ctx, log, db, g, runID, spec, period, fe.Attempts)
 		}
 		f.Duration = time.Since(start)
 		return failed(ctx, log, db, f, err)
 	}
+	recordAttempts(ctx, log, db, g, runID, spec, period, p.Attempts)
 	f.FetchedAt, f.HTTPStatus, f.ETag = p.FetchedAt, p.Status, p.ETag
+	if p.NotModified {
+		f.Duration = time.Since(start)
+		return notModified(ctx, log, db, f)
+	}
 	f.Payload = &load.Payload{SHA256: p.SHA256, Body: p.Body, ContentType: p.ContentType, Format: g.format.String()}
-	return parseAndLoad(ctx, log, db, f, g.format, days, start)
+	if err := db.StorePayload(ctx, f.Payload); err != nil {
+		f.Duration = time.Since(start)
+		return failed(ctx, log, db, f, err)
+	}
+	r := parseAndLoad(ctx, log, db, f, g.format, days, start)
+	if r.err == nil {
+		saveETag(ctx, log, db, g, runID, spec, period, p.ETag)
+	}
+	return r
 }
 
 // parseAndLoad transforms a payload already in f and upserts it.
@@ -176,7 +193,7 @@ func printResults(w io.Writer, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
 	for _, r := range results {
-		if r.err != nil {
+		if r.err != nil || r.outcome == "not_modified" {
 			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", r.report, r.outcome)
 			continue
 		}

@@ -33,6 +33,23 @@
 // is today (UTC, by Options.Now) less Options.Latency days; a period of n days
 // has one row per report date, newest first, ending at the refresh date.
 //
+// Every response carries an ETag (the 302, the download and the JSON answer);
+// a request whose If-None-Match matches it gets 304 Not Modified. With
+// Options.PageSize, JSON answers come in pages linked by @odata.nextLink
+// ($skiptoken). With Options.SameHostDownloads, download links point at the
+// API's own host and port.
+//
+// Faults are injected on purpose, so that each way Graph misbehaves has a
+// test: Options.Faults (the graph-sim command's --fault
+// KIND[@REPORT][:TIMES]) hits the report calls it matches, and a request
+// header "X-Graphsim-Fault: KIND" hits that one request. A report call gets
+// at most one configured fault, answering faults before link faults. The
+// kinds: 429 (Retry-After in seconds), 429-date (Retry-After as an HTTP
+// date), 503, 504, 401, 403, reset (the connection dropped mid-status-line),
+// truncate (the download sends its full Content-Length, half the body, and
+// drops the connection) and expire (the download link handed out has
+// already expired). APIRequests and DownloadRequests show what was asked.
+//
 // Request logs go to Options.Logger at debug level. They never include the
 // Authorization header or the download URL's query string.
 package graphsim

@@ -35,6 +35,19 @@ type Options struct {
 	Latency int
 	// Logger receives one debug record per request; nil discards them.
 	Logger *slog.Logger
+
+	// Faults are injected into the report calls they match (see Fault and
+	// FaultHeader).
+	Faults []Fault
+	// RetryAfter is the wait a 429 fault asks for, in whole seconds; 0 means
+	// one second.
+	RetryAfter time.Duration
+	// SameHostDownloads serves download links from the API's own host and
+	// port, so that a client cannot tell the download host by its address.
+	SameHostDownloads bool
+	// PageSize splits beta JSON answers into pages of this many rows linked
+	// by @odata.nextLink; 0 means one page.
+	PageSize int
 }
 
 // linkLifetime is how long a download link stays valid on the sim clock.
@@ -53,23 +66,32 @@ type Server struct {
 	api, dl       *http.Server
 	serving       sync.WaitGroup
 
-	mu    sync.Mutex
-	links map[string]link // download id -> payload
-	seen  []Request       // every request the download host saw
+	retryAfter time.Duration
+	pageSize   int
+
+	mu      sync.Mutex
+	links   map[string]link // download id -> payload
+	seen    []Request       // every request the download host saw
+	apiSeen []Request       // every request the API saw
+	faults  []*pendingFault
 }
 
 // link is one preauthenticated download.
 type link struct {
-	sig     string
-	expires time.Time
-	body    []byte
-	etag    string
+	sig      string
+	expires  time.Time
+	body     []byte
+	etag     string
+	truncate bool // FaultTruncate: spoil the next download
 }
 
 // Request is a request the download host saw.
 type Request struct {
 	Method string
 	Path   string // URL path, without the query
+	// Query is an API request's query string; it is never kept for a
+	// download request, where it holds the link's signature.
+	Query  string
 	Header http.Header
 	Time   time.Time // on the simulator's clock
 }
@@ -81,12 +103,22 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	if opts.Latency < 0 {
 		return nil, fmt.Errorf("graphsim: Options.Latency %d is negative", opts.Latency)
 	}
+	if opts.RetryAfter < 0 || opts.PageSize < 0 {
+		return nil, fmt.Errorf("graphsim: Options.RetryAfter %v or PageSize %d is negative", opts.RetryAfter, opts.PageSize)
+	}
+	faults, err := newPending(opts.Faults)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		token:   cmp.Or(opts.Token, "sim-token"),
-		now:     opts.Now,
-		latency: cmp.Or(opts.Latency, 2),
-		log:     cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
-		links:   map[string]link{},
+		token:      cmp.Or(opts.Token, "sim-token"),
+		now:        opts.Now,
+		latency:    cmp.Or(opts.Latency, 2),
+		log:        cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
+		links:      map[string]link{},
+		retryAfter: max(cmp.Or(opts.RetryAfter, time.Second), time.Second),
+		pageSize:   opts.PageSize,
+		faults:     faults,
 	}
 	s.seed = tenantID(s.token)
 	if s.now == nil {
@@ -104,6 +136,9 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	}
 	s.apiURL = "http://" + apiLn.Addr().String()
 	s.dlURL = "http://" + downloadHost(dlLn.Addr().(*net.TCPAddr))
+	if opts.SameHostDownloads {
+		s.dlURL = s.apiURL
+	}
 
 	api := http.NewServeMux()
 	api.HandleFunc("/{version}/reports/{call}", s.serveReport)
@@ -114,7 +149,12 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	dl.HandleFunc("GET /data/download/{id}", s.serveDownload)
 	dl.HandleFunc("/", http.NotFound)
 
-	s.api = s.httpServer("api", s.authenticate(api))
+	apiHost := http.NewServeMux()
+	apiHost.Handle("/", s.recordAPI(s.authenticate(api)))
+	if opts.SameHostDownloads {
+		apiHost.Handle("/data/download/", s.record(dl))
+	}
+	s.api = s.httpServer("api", apiHost)
 	s.dl = s.httpServer("download", s.record(dl))
 	s.serve(s.api, apiLn)
 	s.serve(s.dl, dlLn)
@@ -143,6 +183,19 @@ func (s *Server) DownloadRequests() []Request {
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.seen))
 	for i, r := range s.seen {
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// APIRequests returns every request the API saw (download requests on the
+// API's host with SameHostDownloads excepted), in order.
+func (s *Server) APIRequests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.apiSeen))
+	for i, r := range s.apiSeen {
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}
@@ -189,16 +242,45 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	hit := s.takeFaults(r, spec)
+	if s.answerFault(w, hit) {
+		return
+	}
+
 	rows := Generate(spec, s.seed, s.refreshDate(), days)
 	switch format := r.URL.Query().Get("$format"); {
 	case format == "" || strings.EqualFold(format, "text/csv"):
+		body := csvBody(spec, rows)
+		tag := etag(body)
+		w.Header().Set("ETag", tag)
+		if matchETag(r.Header.Get("If-None-Match"), tag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Location", s.newLink(csvBody(spec, rows)))
+		w.Header().Set("Location", s.newLink(body, hit[FaultTruncate], hit[FaultExpire]))
 		w.WriteHeader(http.StatusFound)
 	case strings.EqualFold(format, "application/json") && beta:
-		body := jsonBody(spec, rows)
+		tag := etag(jsonBody(spec, rows))
+		skip := r.URL.Query().Get("$skiptoken")
+		if skip == "" {
+			w.Header().Set("ETag", tag)
+			if matchETag(r.Header.Get("If-None-Match"), tag) {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+		from, err := strconv.Atoi(cmp.Or(skip, "0"))
+		if err != nil || from < 0 || from > len(rows) {
+			graphError(w, http.StatusBadRequest, "BadRequest", "Invalid $skiptoken.")
+			return
+		}
+		body := jsonPage(spec, rows, from, s.pageSize, s.apiURL+r.URL.EscapedPath())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if hit[FaultTruncate] {
+			truncate(w, body)
+		}
 		w.Write(body)
 	case strings.EqualFold(format, "application/json"):
 		graphError(w, http.StatusBadRequest, "BadRequest", "$format=application/json is supported on beta only; v1.0 returns text/csv.")
@@ -223,12 +305,16 @@ func (s *Server) refreshDate() time.Time {
 	return time.Date(y, m, d-s.latency, 0, 0, 0, 0, time.UTC)
 }
 
-// newLink stores body under a fresh id and returns its preauthenticated URL.
-// Expired links are dropped here.
-func (s *Server) newLink(body []byte) string {
+// newLink stores body under a fresh id and returns its preauthenticated URL;
+// the link's next download is spoilt when truncate is set, and it is born
+// expired when expired is. Expired links are dropped here.
+func (s *Server) newLink(body []byte, truncate, expired bool) string {
 	id, sig := randomHex(16), randomHex(32)
 	now := s.now()
-	l := link{sig: sig, expires: now.Add(linkLifetime), body: body, etag: etag(body)}
+	l := link{sig: sig, expires: now.Add(linkLifetime), body: body, etag: etag(body), truncate: truncate}
+	if expired {
+		l.expires = now
+	}
 	s.mu.Lock()
 	for k, old := range s.links {
 		if !now.Before(old.expires) {
@@ -243,8 +329,14 @@ func (s *Server) newLink(body []byte) string {
 // serveDownload answers GET /data/download/{id}?sig=... on the download host.
 // It never looks at Authorization: the link is the credential.
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
 	s.mu.Lock()
-	l, ok := s.links[r.PathValue("id")]
+	l, ok := s.links[id]
+	spoil := ok && l.truncate
+	if spoil { // once: the retry of the same link succeeds
+		l.truncate = false
+		s.links[id] = l
+	}
 	s.mu.Unlock()
 	if !ok || !s.now().Before(l.expires) {
 		http.Error(w, "download link not found or expired", http.StatusNotFound)
@@ -254,9 +346,19 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature does not match", http.StatusForbidden)
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(l.body)))
 	w.Header().Set("ETag", l.etag)
+	if matchETag(r.Header.Get("If-None-Match"), l.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	for _, k := range headerFaults(r) {
+		spoil = spoil || k == FaultTruncate
+	}
+	if spoil {
+		truncate(w, l.body)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(l.body)))
 	w.Write(l.body)
 }
 
@@ -274,6 +376,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		default:
 			next.ServeHTTP(w, r)
 		}
+	})
+}
+
+// recordAPI appends every request to s.apiSeen before handling it.
+func (s *Server) recordAPI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Time: s.now()}
+		s.mu.Lock()
+		s.apiSeen = append(s.apiSeen, req)
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -323,6 +436,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach Flush and Hijack (the faults
+// use them).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // graphError writes Graph's JSON error body.
 func graphError(w http.ResponseWriter, status int, code, message string) {

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/m365ingest/ingest/extract"
+)
+
+// hooks are test seams. Only this package's tests set them, through the
+// context they hand to Main; a real run has none.
+type hooks struct {
+	// clock drives retries and throttling (nil: the wall clock).
+	clock extract.Clock
+	// budget overrides Graph's request budget (zero: DefaultBudget).
+	budget extract.Budget
+	// authTransport carries azidentity's requests (to a fake authority).
+	authTransport policy.Transporter
+}
+
+type hooksKey struct{}
+
+func withHooks(ctx context.Context, h hooks) context.Context {
+	return context.WithValue(ctx, hooksKey{}, h)
+}
+
+func hooksFrom(ctx context.Context) hooks {
+	h, _ := ctx.Value(hooksKey{}).(hooks)
+	return h
+}
