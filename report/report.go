@@ -7,6 +7,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -100,6 +101,13 @@ var (
 // migrations/.
 var All = []*Spec{
 	{
+		Name:     "organizer-activity-counts",
+		Function: "getSkypeForBusinessOrganizerActivityCounts",
+		Table:    "skype_organizer_activity_counts",
+		Title:    "Skype for Business organizer activity: conferences organized per day and activity type",
+		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
+	},
+	{
 		Name:     "organizer-activity-user-counts",
 		Function: "getSkypeForBusinessOrganizerActivityUserCounts",
 		Table:    "skype_organizer_activity_user_counts",
@@ -112,6 +120,81 @@ var All = []*Spec{
 		Table:    "skype_organizer_activity_minute_counts",
 		Title:    "Skype for Business organizer activity: conference minutes per day",
 		Metrics:  []Column{colAudioVideo, colDialInMS, colDialOutMS},
+	},
+	{
+		Name:     "participant-activity-counts",
+		Function: "getSkypeForBusinessParticipantActivityCounts",
+		Table:    "skype_participant_activity_counts",
+		Title:    "Skype for Business participant activity: conference participations per day and activity type",
+		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
+	},
+	{
+		Name:     "participant-activity-user-counts",
+		Function: "getSkypeForBusinessParticipantActivityUserCounts",
+		Table:    "skype_participant_activity_user_counts",
+		Title:    "Skype for Business participant activity: unique participants per day and activity type",
+		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
+	},
+	{
+		Name:     "participant-activity-minute-counts",
+		Function: "getSkypeForBusinessParticipantActivityMinuteCounts",
+		Table:    "skype_participant_activity_minute_counts",
+		Title:    "Skype for Business participant activity: conference minutes per day",
+		Metrics:  []Column{colAudioVideoLower},
+	},
+	{
+		Name:     "peer-to-peer-activity-counts",
+		Function: "getSkypeForBusinessPeerToPeerActivityCounts",
+		Table:    "skype_peer_to_peer_activity_counts",
+		Title:    "Skype for Business peer-to-peer activity: sessions per day and activity type",
+		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
+	},
+	{
+		Name:     "peer-to-peer-activity-user-counts",
+		Function: "getSkypeForBusinessPeerToPeerActivityUserCounts",
+		Table:    "skype_peer_to_peer_activity_user_counts",
+		Title:    "Skype for Business peer-to-peer activity: unique users per day and activity type",
+		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
+	},
+	{
+		Name:     "peer-to-peer-activity-minute-counts",
+		Function: "getSkypeForBusinessPeerToPeerActivityMinuteCounts",
+		Table:    "skype_peer_to_peer_activity_minute_counts",
+		Title:    "Skype for Business peer-to-peer activity: audio and video minutes per day",
+		Metrics:  []Column{colAudio, colVideo},
+	},
+	{
+		Name:     "activity-counts",
+		Function: "getSkypeForBusinessActivityCounts",
+		Table:    "skype_activity_counts",
+		Title:    "Skype for Business activity: peer-to-peer sessions and conferences organized and participated in per day",
+		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
+	},
+	{
+		Name:     "activity-user-counts",
+		Function: "getSkypeForBusinessActivityUserCounts",
+		Table:    "skype_activity_user_counts",
+		Title:    "Skype for Business activity: unique users per day in peer-to-peer sessions and conferences",
+		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
+	},
+	{
+		Name:     "device-usage-user-counts",
+		Function: "getSkypeForBusinessDeviceUsageUserCounts",
+		Table:    "skype_device_usage_user_counts",
+		Title:    "Skype for Business device usage: unique users per day and device type",
+		Metrics:  deviceMetrics,
+		// Report Date is the 7th column, after the devices.
+		Header: slices.Concat([]Column{RefreshDate}, deviceMetrics, []Column{ReportDate, Period}),
+	},
+	{
+		Name:     "device-usage-distribution-user-counts",
+		Function: "getSkypeForBusinessDeviceUsageDistributionUserCounts",
+		Table:    "skype_device_usage_distribution_user_counts",
+		Title:    "Skype for Business device usage: unique users per device type over the whole period (one row per refresh date and period)",
+		Metrics:  deviceMetrics,
+		Snapshot: true,
+		// No Report Date; Report Period is last.
+		Header: slices.Concat([]Column{RefreshDate}, deviceMetrics, []Column{Period}),
 	},
 }
 

@@ -61,6 +61,43 @@ func TestSpecTable(t *testing.T) {
 			t.Errorf("%s: snapshot %v but key %v", s.Name, s.Snapshot, s.Key())
 		}
 	}
+	if len(All)+len(Unsupported) != 15 {
+		t.Errorf("%d supported + %d unsupported reports, want the 15 of the family", len(All), len(Unsupported))
+	}
+}
+
+func TestFamilyQuirks(t *testing.T) {
+	t.Parallel()
+	header := func(name string) string {
+		s, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h []string
+		for _, c := range s.HeaderColumns() {
+			h = append(h, c.Header)
+		}
+		return strings.Join(h, ",")
+	}
+	for name, want := range map[string]string{
+		"device-usage-user-counts":              "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Date,Report Period",
+		"device-usage-distribution-user-counts": "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period",
+		"activity-counts":                       "Report Refresh Date,Report Date,Report Period,Peer-to-peer,Organized,Participated",
+		"peer-to-peer-activity-minute-counts":   "Report Refresh Date,Report Date,Report Period,Audio,Video",
+		"participant-activity-counts":           "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party",
+	} {
+		if got := header(name); got != want {
+			t.Errorf("%s header\n got %s\nwant %s", name, got, want)
+		}
+	}
+	pm, _ := Lookup("participant-activity-minute-counts")
+	if pm.Metrics[0].JSON != "audiovideo" || !slices.Contains(pm.Metrics[0].Keys(), Normalize("audioVideo")) {
+		t.Errorf("participant minutes audio/video = %+v, want JSON audiovideo with alias audioVideo", pm.Metrics[0])
+	}
+	d, _ := Lookup("getSkypeForBusinessDeviceUsageDistributionUserCounts")
+	if !d.Snapshot || strings.Join(d.Key(), ",") != "tenant_id,report_refresh_date,report_period" {
+		t.Errorf("distribution: snapshot %v key %v", d.Snapshot, d.Key())
+	}
 }
 
 func TestLookup(t *testing.T) {
@@ -73,11 +110,11 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("getSkypeForBusinessActivityUserDetail"); err == nil || !strings.Contains(err.Error(), "not supported: keyed by user") {
 		t.Errorf("Lookup(user detail) error = %v", err)
 	}
-	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "organizer-activity-minute-counts") {
+	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "device-usage-user-counts") {
 		t.Errorf("Lookup(nope) error = %v, want the known names", err)
 	}
-	all, err := Select([]string{"organizer-activity-minute-counts,organizer-activity-user-counts", "organizer-activity-minute-counts"})
-	if err != nil || len(all) != 2 || all[0].Name != "organizer-activity-user-counts" {
+	all, err := Select([]string{"activity-counts,device-usage-user-counts", "activity-counts"})
+	if err != nil || len(all) != 2 || all[0].Name != "activity-counts" {
 		t.Errorf("Select = %v, %v", all, err)
 	}
 	if all, _ := Select([]string{"all"}); len(all) != len(All) {
