@@ -36,16 +36,12 @@ func usagef(format string, args ...any) error {
 // Main runs ingest with args (args[0] is the program name) and returns the
 // exit code. Errors are printed to stderr on one line.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	flagParsing.Lock()
-	var once sync.Once
-	unlock := func() { once.Do(flagParsing.Unlock) }
-	defer unlock()
+	// urfave/cli v2 keeps package-level state (its HelpFlag, command setup),
+	// so two apps must not run at once in one process; tests do that.
+	appMu.Lock()
+	defer appMu.Unlock()
 	app := newApp(stdout, stderr, version)
-	for _, cmd := range app.Commands {
-		cmd.Before = func(*ucli.Context) error { unlock(); return nil }
-	}
 	err := app.RunContext(ctx, args)
-	unlock()
 	if err == nil {
 		return ExitOK
 	}
@@ -57,12 +53,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 	return ExitFailed
 }
 
-// flagParsing serialises flag parsing between apps in one process: urfave/cli
-// v2 writes its package-level HelpFlag whenever a command parses its flags, so
-// two apps run at once (as the in-process tests do) race on it. Main holds it
-// until the command's Before hook, that is while flags are parsed, never
-// while a command runs.
-var flagParsing sync.Mutex
+var appMu sync.Mutex
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
