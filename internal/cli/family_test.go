@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +73,36 @@ func TestUnsupportedReportIsUsageError(t *testing.T) {
 	code := Main(context.Background(), []string{"ingest", "run", "--report", "getSkypeForBusinessActivityUserDetail", "--access-token", "x", "--tenant-id", tenant}, &out, &errOut, "test")
 	if code != ExitUsage || !strings.Contains(lastLine(errOut.String()), "not supported: keyed by user, not by date") {
 		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestLoadFileSnapshotWithSchemaDrift: a device usage distribution file with
+// a column Graph may add later loads, keyed by refresh date and period; the
+// unknown column is in the fetch record and the log. status shows it.
+func TestLoadFileSnapshotWithSchemaDrift(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	path := filepath.Join(t.TempDir(), "distribution.csv")
+	body := "\uFEFFReport Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Mac,Report Period\r\n2026-11-21,120,,33,48,12,7,30\r\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := b.ingest(t, "load-file", "--report", "device-usage-distribution-user-counts", "--tenant-id", tenant, path)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := b.scalar(t, `SELECT format('%s/%s=%s,%s,%s,%s,%s', report_refresh_date, report_period, windows, coalesce(windows_phone::text, 'NULL'), android_phone, iphone, ipad)
+		FROM S.skype_device_usage_distribution_user_counts`); got != "2026-11-21/30=120,NULL,33,48,12" {
+		t.Errorf("row = %s", got)
+	}
+	if got := b.scalar(t, `SELECT format('%s|%s|%s|%s', unknown_columns, report_refresh_date, coalesce(newest_report_date::text, '-'), outcome) FROM S.report_fetches`); got != "{Mac}|2026-11-21|-|loaded" {
+		t.Errorf("fetch record = %s", got)
+	}
+	if !strings.Contains(stderr, `unknown column 7 \"Mac\" ignored`) {
+		t.Errorf("log does not report the unknown column:\n%s", stderr)
+	}
+	code, stdout, stderr = b.ingest(t, "status")
+	if code != ExitOK || !strings.Contains(stdout, "device-usage-distribution-user-counts") {
+		t.Errorf("status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
