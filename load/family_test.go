@@ -61,13 +61,14 @@ func TestUpsertSnapshot(t *testing.T) {
 		r.Period = period
 		return r
 	}
-	upsert := func(rows ...transform.Row) Counts {
+	// upsert returns parsed, inserted, updated and unchanged.
+	upsert := func(rows ...transform.Row) [4]int {
 		t.Helper()
 		c, err := b.db.Upsert(ctx, Fetch{RunID: b.run, TenantID: "t1", Report: spec, Source: "test"}, rows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c
+		return [4]int{c.Parsed, c.Inserted, c.Updated, c.Unchanged}
 	}
 	table := func() string {
 		t.Helper()
@@ -82,19 +83,19 @@ func TestUpsertSnapshot(t *testing.T) {
 	}
 
 	// D7 and D30 of the same refresh are two rows: the period is in the key.
-	if c := upsert(snap("2026-11-21", 7, 10, -1, 3, 4, 5), snap("2026-11-21", 30, 40, 1, 9, 12, 15)); c != (Counts{2, 2, 0, 0}) {
-		t.Errorf("insert counts = %+v", c)
+	if c := upsert(snap("2026-11-21", 7, 10, -1, 3, 4, 5), snap("2026-11-21", 30, 40, 1, 9, 12, 15)); c != [4]int{2, 2, 0, 0} {
+		t.Errorf("insert counts = %v", c)
 	}
-	if c := upsert(snap("2026-11-21", 7, 10, -1, 3, 4, 5)); c != (Counts{1, 0, 0, 1}) {
-		t.Errorf("identical counts = %+v", c)
+	if c := upsert(snap("2026-11-21", 7, 10, -1, 3, 4, 5)); c != [4]int{1, 0, 0, 1} {
+		t.Errorf("identical counts = %v", c)
 	}
 	// A newer refresh is a new snapshot, not an update of the old one.
-	if c := upsert(snap("2026-11-22", 7, 11, 0, 3, 4, 5)); c != (Counts{1, 1, 0, 0}) {
-		t.Errorf("newer refresh counts = %+v", c)
+	if c := upsert(snap("2026-11-22", 7, 11, 0, 3, 4, 5)); c != [4]int{1, 1, 0, 0} {
+		t.Errorf("newer refresh counts = %v", c)
 	}
 	// The same key with another value is a restatement.
-	if c := upsert(snap("2026-11-21", 7, 10, 2, 3, 4, 5)); c != (Counts{1, 0, 1, 0}) {
-		t.Errorf("restatement counts = %+v", c)
+	if c := upsert(snap("2026-11-21", 7, 10, 2, 3, 4, 5)); c != [4]int{1, 0, 1, 0} {
+		t.Errorf("restatement counts = %v", c)
 	}
 	want := "2026-11-21/D7=10,2,3,4,5 2026-11-21/D30=40,1,9,12,15 2026-11-22/D7=11,0,3,4,5"
 	if got := table(); got != want {
