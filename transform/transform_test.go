@@ -288,3 +288,21 @@ func TestErrorIsOneLineAndTruncated(t *testing.T) {
 		t.Errorf("not one line: %q", err)
 	}
 }
+
+// TestAliasesServeCSVAndJSONAlike: a header spelling works as a JSON
+// property and a JSON name as a CSV header.
+func TestAliasesServeCSVAndJSONAlike(t *testing.T) {
+	t.Parallel()
+	spec := mustSpec(t, "participant-activity-user-counts")
+	want := []Row{{date("2026-11-20"), date("2026-11-19"), 7, []Value{v(1), v(2), v(3), v(4), v(5)}}}
+	res, err := Parse(spec, strings.NewReader("reportRefreshDate,reportDate,reportPeriod,im,audioVideo,appSharing,web,dialInOut3rdParty\n2026-11-20,2026-11-19,7,1,2,3,4,5\n"), Options{Source: "a.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, res.Rows, want)
+	res, err = Parse(spec, strings.NewReader(`{"value":[{"IM":1,"Audio/Video":2,"App Sharing":3,"Web":4,"Dial-in/out third Party":5,"Report Refresh Date":"2026-11-20","Report Date":"2026-11-19","Report Period":"7"}]}`), Options{Format: JSON, Source: "a.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, res.Rows, want)
+}
