@@ -11,8 +11,8 @@ import (
 	"github.com/m365ingest/ingest/report"
 )
 
-// parseJSON streams {"value": [ {...}, ... ], "@odata.nextLink": "..."} token
-// by token: one record's properties at a time, no map per record.
+// parseJSON streams {"value": [ {...}, ... ], "@odata.nextLink": "..."}: the
+// envelope token by token, then one record at a time (see jsonRecord).
 func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, error) {
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
