@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,10 +51,12 @@ type Counts struct {
 // and merged by the upsert rule, and the fetch is recorded as loaded. Either
 // all of it commits or none of it does.
 //
-// Upsert rule: a row for (tenant_id, report_date) is inserted when new, and
-// updated only when the incoming report_refresh_date is the same or newer and
-// the refresh date or a metric differs; otherwise it is left untouched,
-// bookkeeping included. report_period alone never causes an update.
+// Upsert rule: a row for its key (tenant_id, report_date), or for a snapshot
+// report (tenant_id, report_refresh_date, report_period) (see
+// report.Spec.Key), is inserted when new, and updated only when the incoming
+// report_refresh_date is the same or newer and the refresh date or a metric
+// differs; otherwise it is left untouched, bookkeeping included.
+// report_period alone never causes an update.
 func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts, error) {
 	c := Counts{Parsed: len(rows)}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -130,6 +133,9 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 		if refresh == nil || r.RefreshDate.After(*refresh) {
 			refresh = &r.RefreshDate
 		}
+		if r.ReportDate.IsZero() {
+			continue // a snapshot report has no report date
+		}
 		if oldest == nil || r.ReportDate.Before(*oldest) {
 			oldest = &r.ReportDate
 		}
@@ -166,7 +172,7 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inser
 		strings.Join(quoteAll(cols), ", ")+` FROM `+target+` WITH NO DATA`); err != nil {
 		return 0, 0, 0, fmt.Errorf("create staging table: %w", err)
 	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, &rowSource{rows: rows, tenant: f.TenantID})
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, &rowSource{rows: rows, tenant: f.TenantID, snapshot: spec.Snapshot})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("copy rows: %w", err)
 	}
@@ -205,11 +211,14 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inser
 }
 
 // dataColumns are the columns a payload provides, in COPY order: the key
-// (tenant_id, report_date) first, then the values.
+// (spec.Key: tenant_id, report_date, or for a snapshot report tenant_id,
+// report_refresh_date, report_period) first, then the other columns.
 func dataColumns(spec *report.Spec) []string {
-	cols := []string{"tenant_id", report.ReportDate.Name, report.RefreshDate.Name, report.Period.Name}
-	for _, c := range spec.Metrics {
-		cols = append(cols, c.Name)
+	cols := spec.Key()
+	for _, c := range spec.Columns() {
+		if !slices.Contains(cols, c.Name) {
+			cols = append(cols, c.Name)
+		}
 	}
 	return cols
 }
@@ -227,8 +236,9 @@ var periodCol = pgx.Identifier{report.Period.Name}.Sanitize()
 // upsertSQL builds the merge statement for a report. $1 is the run id.
 func upsertSQL(spec *report.Spec) string {
 	cols := quoteAll(dataColumns(spec))
+	key := quoteAll(spec.Key())
 	var set, old, inc []string
-	for _, c := range cols[2:] { // all but the key (tenant_id, report_date)
+	for _, c := range cols[len(key):] { // all but the key
 		set = append(set, c+" = EXCLUDED."+c)
 		if c == periodCol {
 			// The period is how the row was requested (D7 or D180), not a
@@ -240,7 +250,7 @@ func upsertSQL(spec *report.Spec) string {
 	}
 	return `INSERT INTO ` + pgx.Identifier{spec.Table}.Sanitize() + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
 SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ingest_stage
-ON CONFLICT (tenant_id, report_date) DO UPDATE SET ` + strings.Join(set, ", ") + `, changed_at = EXCLUDED.changed_at, run_id = EXCLUDED.run_id
+ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `, changed_at = EXCLUDED.changed_at, run_id = EXCLUDED.run_id
 WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
   AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
 RETURNING (xmax = 0)`
@@ -268,10 +278,11 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 
 // rowSource feeds transform rows to COPY without building [][]any.
 type rowSource struct {
-	rows   []transform.Row
-	tenant string
-	i      int
-	buf    []any
+	rows     []transform.Row
+	tenant   string
+	snapshot bool // no report_date: the key is (tenant, refresh date, period)
+	i        int
+	buf      []any
 }
 
 // copyHook, when set by a test, is called before each row is handed to COPY.
@@ -287,7 +298,11 @@ func (s *rowSource) Next() bool {
 func (s *rowSource) Err() error { return nil }
 func (s *rowSource) Values() ([]any, error) {
 	r := &s.rows[s.i-1]
-	s.buf = append(s.buf[:0], s.tenant, r.ReportDate, r.RefreshDate, int32(r.Period))
+	if s.snapshot {
+		s.buf = append(s.buf[:0], s.tenant, r.RefreshDate, int32(r.Period))
+	} else {
+		s.buf = append(s.buf[:0], s.tenant, r.ReportDate, r.RefreshDate, int32(r.Period))
+	}
 	for _, v := range r.Values {
 		if v.Valid {
 			s.buf = append(s.buf, v.N)

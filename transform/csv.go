@@ -2,41 +2,45 @@ package transform
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/m365ingest/ingest/report"
 )
 
-func parseCSV(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	// A UTF-8 byte-order mark precedes the first header; drop it here so the
-	// CSV reader's column positions count from the first real character.
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
-		br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1 // checked here, to name the line in our words
+// parseCSV reads the header, maps it to the spec's columns by name, then
+// reads one record at a time into rows, straight from br's buffer.
+//
+// When size (the payload's length, -1 if unknown) is known, the length of the
+// first row gives an estimate of the number of rows, so that the rows are
+// stored once, without growing and copying.
+func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Result, error) {
+	cr := newRecordReader(br)
 	res := &Result{}
 	b := newRowBuilder(spec, opts, res)
 
-	header, err := cr.Read()
+	fields, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, &Error{Report: spec.Name, Source: opts.Source, Reason: "empty payload: no header line"}
 	}
 	if err != nil {
 		return nil, csvErr(spec, opts, err)
 	}
-	pos, err := mapHeader(b, header)
+	header := make([]string, len(fields))
+	for i, f := range fields {
+		header[i] = string(f)
+	}
+	headerLine := cr.FieldLine(0)
+	headerEnd := cr.InputOffset()
+	pos, err := mapHeader(b, header, headerLine)
 	if err != nil {
 		return nil, err
 	}
 	nCols := len(header)
-	metrics := len(spec.Metrics)
+	estimated := size < 0
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -45,20 +49,31 @@ func parseCSV(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, csvErr(spec, opts, err)
 		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a line of blanks
+		line := cr.FieldLine(0)
+		if blank(rec) {
+			continue // a line of blanks or bare commas carries no row
 		}
 		if len(rec) != nCols {
 			return nil, &Error{Report: spec.Name, Source: opts.Source, Line: line,
 				Reason: fmt.Sprintf("%d fields where the header has %d", len(rec), nCols)}
 		}
-		row := Row{Values: make([]Value, metrics)}
+		if !estimated {
+			estimated = true
+			start := headerEnd
+			if n := cr.InputOffset() - start; n > 0 {
+				// The shortest possible row ("2026-11-21,2026-11-20,7") bounds the guess.
+				b.expect(int(min((int64(size)-start)/n+16, int64(size)/20+1)))
+			}
+		}
+		row := b.newRow()
 		for i, col := range pos {
 			if col < 0 {
 				continue
 			}
 			if err := b.cell(&row, line, col, i+1, rec[i]); err != nil {
+				if l := cr.FieldLine(i); l != line { // after a quoted field spanning lines
+					err.(*Error).Line = l
+				}
 				return nil, err
 			}
 		}
@@ -66,34 +81,41 @@ func parseCSV(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	res.Rows = b.rows()
 	return res, nil
+}
+
+// blank reports whether every field of a record is empty or spaces.
+func blank(rec [][]byte) bool {
+	for _, f := range rec {
+		if len(bytes.TrimSpace(f)) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // mapHeader resolves each header field to a spec column (-1 for unknown) and
 // fails when a column is missing or named twice.
-func mapHeader(b *rowBuilder, header []string) ([]int, error) {
-	idx := indexFor(b.spec)
+func mapHeader(b *rowBuilder, header []string, line int) ([]int, error) {
 	pos := make([]int, len(header))
 	found := make([]int, len(b.cols)) // 1-based header position, 0 = missing
 	for i, h := range header {
-		col, ok := idx[report.Normalize(h)]
+		col, ok := b.lookup(h)
 		if !ok {
 			pos[i] = -1
-			name := strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
-			b.res.Unknown = append(b.res.Unknown, name)
-			b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-				"report %s: %s: unknown column %d %q ignored", b.spec.Name, b.opts.Source, i+1, name))
+			b.unknown(h, "column", i+1)
 			continue
 		}
 		if found[col] != 0 {
-			return nil, b.errAt(1, col, i+1, h, fmt.Sprintf("column given twice (also column %d)", found[col]))
+			return nil, b.errAt(line, col, i+1, h, fmt.Sprintf("column given twice (also column %d)", found[col]))
 		}
 		found[col] = i + 1
 		pos[i] = col
 	}
 	for col, at := range found {
 		if at == 0 {
-			return nil, &Error{Report: b.spec.Name, Source: b.opts.Source, Line: 1,
+			return nil, &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line,
 				Column: b.cols[col].Header, Reason: "missing required column"}
 		}
 	}
@@ -103,7 +125,7 @@ func mapHeader(b *rowBuilder, header []string) ([]int, error) {
 func csvErr(spec *report.Spec, opts Options, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &Error{Report: spec.Name, Source: opts.Source, Line: pe.Line, ColumnNo: 0,
+		return &Error{Report: spec.Name, Source: opts.Source, Line: pe.Line,
 			Reason: fmt.Sprintf("malformed CSV at character %d: %v", pe.Column, pe.Err)}
 	}
 	return fmt.Errorf("report %s: %s: read: %w", spec.Name, opts.Source, err)

@@ -1,24 +1,28 @@
 package transform
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
 
 	"github.com/m365ingest/ingest/report"
 )
 
-// parseJSON streams {"value": [ {...}, ... ], "@odata.nextLink": "..."}:
-// one element is decoded at a time.
-func parseJSON(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
-	dec := json.NewDecoder(r)
+// parseJSON streams {"value": [ {...}, ... ], "@odata.nextLink": "..."}: the
+// envelope token by token, then one record at a time (see jsonRecord).
+func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, error) {
+	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	res := &Result{}
-	b := newRowBuilder(spec, opts, res)
-	idx := indexFor(spec)
+	p := &jsonParser{
+		b:       newRowBuilder(spec, opts, res),
+		dec:     dec,
+		columns: map[string]int{},
+	}
+	p.found = make([]bool, len(p.b.cols))
 	fail := func(reason string, err error) error {
 		if err != nil {
 			reason = fmt.Sprintf("%s: %v", reason, err)
@@ -30,31 +34,22 @@ func parseJSON(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 		return nil, fail("not a JSON object", err)
 	}
 	sawValue := false
-	unknown := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, fail("malformed JSON", err)
 		}
-		key, _ := tok.(string)
-		switch key {
+		switch key, _ := tok.(string); key {
 		case "value":
+			if sawValue {
+				return nil, fail(`"value" given twice`, nil)
+			}
 			sawValue = true
 			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 				return nil, fail(`"value" is not an array`, err)
 			}
-			n := 0
-			for dec.More() {
-				n++
-				var obj map[string]json.RawMessage
-				if err := dec.Decode(&obj); err != nil {
-					return nil, &Error{Report: spec.Name, Source: opts.Source, Line: n, Reason: "malformed record: " + err.Error(), json: true}
-				}
-				row, err := jsonRow(b, idx, obj, n, unknown)
-				if err != nil {
-					return nil, err
-				}
-				if err := b.finish(row, n); err != nil {
+			for n := 1; dec.More(); n++ {
+				if err := p.record(n); err != nil {
 					return nil, err
 				}
 			}
@@ -72,68 +67,196 @@ func parseJSON(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 			}
 		}
 	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fail("malformed JSON", err)
+	}
 	if !sawValue {
 		return nil, fail(`no "value" array`, nil)
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fail("data after the JSON object", err)
+	}
+	res.Rows = p.b.rows()
 	return res, nil
 }
 
-func jsonRow(b *rowBuilder, idx columnIndex, obj map[string]json.RawMessage, n int, unknown map[string]bool) (Row, error) {
-	row := Row{Values: make([]Value, len(b.spec.Metrics))}
-	found := make([]bool, len(b.cols))
-	for k, raw := range obj {
-		col, ok := idx[report.Normalize(k)]
-		if !ok {
-			if len(k) > 0 && k[0] == '@' {
-				continue // OData annotations
-			}
-			if !unknown[k] {
-				unknown[k] = true
-				b.res.Unknown = append(b.res.Unknown, k)
-				b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-					"report %s: %s: unknown property %q ignored", b.spec.Name, b.opts.Source, k))
-			}
-			continue
-		}
-		if found[col] {
-			return row, b.errAt(n, col, 0, k, "property given twice")
-		}
-		found[col] = true
-		s, err := jsonScalar(raw)
-		if err != nil {
-			return row, b.errAt(n, col, 0, string(raw), err.Error())
-		}
-		if err := b.cell(&row, n, col, 0, s); err != nil {
-			return row, err
+type jsonParser struct {
+	b       *rowBuilder
+	dec     *json.Decoder
+	columns map[string]int // property name as received -> column, -1 unknown
+	found   []bool         // per column, in the current record
+	rec     jsonRecord
+}
+
+// column resolves a property name the first time it is seen (and every
+// time, for a name with escapes), reporting an unknown one once.
+func (p *jsonParser) column(quoted, raw []byte, esc bool) int {
+	key := string(raw)
+	if esc {
+		key = unquote(quoted)
+	}
+	if col, ok := p.columns[key]; ok {
+		return col
+	}
+	col, ok := p.b.lookup(key)
+	if !ok {
+		col = -1
+		if !strings.HasPrefix(key, "@") { // @odata annotations are not data
+			p.b.unknown(key, "property", 0)
 		}
 	}
-	for col, ok := range found {
+	p.columns[key] = col
+	return col
+}
+
+// jsonRecord receives one element of the value array from the decoder,
+// which has checked its syntax, and reads it in place: no map, no string
+// per property.
+type jsonRecord struct {
+	p    *jsonParser
+	n    int
+	seen bool
+	err  error
+}
+
+func (r *jsonRecord) UnmarshalJSON(data []byte) error {
+	r.seen = true
+	r.err = r.p.object(data, r.n)
+	return nil
+}
+
+// record reads element n (1-based) of the value array into a row.
+func (p *jsonParser) record(n int) error {
+	p.rec = jsonRecord{p: p, n: n}
+	if err := p.dec.Decode(&p.rec); err != nil {
+		return &Error{Report: p.b.spec.Name, Source: p.b.opts.Source, Line: n, Reason: "malformed record: " + err.Error(), json: true}
+	}
+	if !p.rec.seen { // null
+		return &Error{Report: p.b.spec.Name, Source: p.b.opts.Source, Line: n, Reason: "not a JSON object", json: true}
+	}
+	return p.rec.err
+}
+
+// object reads one record: data is a syntactically valid JSON value.
+func (p *jsonParser) object(data []byte, n int) error {
+	b := p.b
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n, Reason: "not a JSON object", json: true}
+	}
+	i++
+	row := b.newRow()
+	clear(p.found)
+	for prop := 1; ; prop++ {
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			break
+		}
+		rawKey, esc, next := jsonString(data, i)
+		col, known := p.columns[string(rawKey)] // no allocation for the lookup
+		if esc || !known {
+			col = p.column(data[i:next], rawKey, esc)
+		}
+		i = skipSpace(data, next)
+		i = skipSpace(data, i+1) // the colon
+		start := i
+		i = skipValue(data, i)
+		value := data[start:i]
+		i = skipSpace(data, i)
+		if data[i] == ',' {
+			i++
+		}
+		if col < 0 {
+			continue
+		}
+		if p.found[col] {
+			return b.errAt(n, col, prop, string(rawKey), "property given twice")
+		}
+		p.found[col] = true
+		var text []byte
+		switch c := value[0]; {
+		case c == '"':
+			s, esc, _ := jsonString(value, 0)
+			text = s
+			if esc {
+				text = []byte(unquote(value))
+			}
+		case c == 'n': // null
+		case c == '-' || (c >= '0' && c <= '9'):
+			text = value
+		default:
+			return b.errAt(n, col, prop, string(value), "not a number, string or null")
+		}
+		if err := b.cell(&row, n, col, prop, text); err != nil {
+			return err
+		}
+	}
+	for col, ok := range p.found {
 		if !ok {
-			return row, &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n,
+			return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n,
 				Column: b.cols[col].Header, Reason: fmt.Sprintf("missing required property %q", b.cols[col].JSON), json: true}
 		}
 	}
-	return row, nil
+	return b.finish(row, n)
 }
 
-// jsonScalar turns a JSON number, string or null into the text of a cell.
-func jsonScalar(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-		return "", nil
-	case raw[0] == '"':
-		s, err := strconv.Unquote(string(raw))
-		if err != nil {
-			var out string
-			if err := json.Unmarshal(raw, &out); err != nil {
-				return "", errors.New("malformed string")
-			}
-			return out, nil
-		}
-		return s, nil
-	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-		return string(raw), nil
+// The helpers below walk JSON that the decoder has already validated.
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
 	}
-	return "", errors.New("not a number, string or null")
+	return i
+}
+
+// jsonString returns the raw content of the string starting at data[i] (a
+// quote), whether it holds escapes, and the index after its closing quote.
+func jsonString(data []byte, i int) (raw []byte, esc bool, next int) {
+	j := i + 1
+	for data[j] != '"' {
+		if data[j] == '\\' {
+			esc = true
+			j++
+		}
+		j++
+	}
+	return data[i+1 : j], esc, j + 1
+}
+
+// skipValue returns the index after the value starting at data[i].
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		_, _, next := jsonString(data, i)
+		return next
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				_, _, i = jsonString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(data) && data[i] != ',' && data[i] != '}' && data[i] != ']' &&
+		data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// unquote decodes a quoted JSON string with escapes.
+func unquote(quoted []byte) string {
+	var s string
+	json.Unmarshal(quoted, &s) // valid: the decoder checked it
+	return s
 }

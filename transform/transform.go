@@ -4,13 +4,27 @@
 //
 // Headers and JSON property names are matched through report.Normalize and the
 // aliases in the report-spec table, so "Dial-in/out 3rd Party", "Dial-in/out
-// third Party" and "dialInOut3rdParty" all reach the same column. An empty cell
-// is NULL, never 0. An unknown extra column is a warning; a missing column, an
-// unparsable cell or a duplicate report date is an *Error naming the report,
-// source, line, column and value.
+// third Party" and "dialInOut3rdParty" all reach the same column, wherever it
+// stands in the header. An empty cell is NULL, never 0. An unknown extra
+// column is a warning (Result.Unknown, Result.Warnings); a missing column, an
+// unparsable cell, a row whose field count differs from the header's or a
+// duplicate report date is an *Error naming the report, source, line, column
+// and value.
+//
+// Parse streams: it reads the payload once, through a buffer of at most 64 KiB, and
+// keeps only the typed rows. CSV is read as encoding/csv reads it, but cells
+// are parsed in place in the buffer, and the metrics of all rows share a few
+// large backing arrays, so a row costs no allocation of its own (about 0.002
+// per row over 100,000 rows); JSON records are checked by encoding/json and
+// read in place likewise.
+//
+// A snapshot report (report.Spec.Snapshot: the device usage distribution) has
+// no Report Date; its rows carry a zero ReportDate and are unique by refresh
+// date and period instead.
 package transform
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -53,12 +67,18 @@ type Value struct {
 	Valid bool
 }
 
-// Row is one report date of one report.
+// Row is one report date of one report, or for a snapshot report one refresh
+// date and period.
 type Row struct {
+	// RefreshDate and ReportDate are calendar dates at UTC midnight.
 	RefreshDate time.Time
-	ReportDate  time.Time
-	Period      int
-	// Values holds the metrics in the order of the spec's Metrics.
+	// ReportDate is zero for a snapshot report (report.Spec.Snapshot), and
+	// never zero otherwise.
+	ReportDate time.Time
+	// Period is the report period in days, as the payload says.
+	Period int
+	// Values holds the metrics in the order of the spec's Metrics. Rows of
+	// one Result share backing arrays: do not append to it.
 	Values []Value
 }
 
@@ -67,7 +87,8 @@ type Result struct {
 	Rows []Row
 	// Unknown lists header names (as received) that match no column.
 	Unknown []string
-	// Warnings are human-readable notes that did not stop the parse.
+	// Warnings are human-readable notes that did not stop the parse: unknown
+	// columns, a report period other than the requested one.
 	Warnings []string
 	// NextLink is the JSON @odata.nextLink, if the payload had one.
 	NextLink string
@@ -83,7 +104,9 @@ type Options struct {
 	Period int
 }
 
-// Error is a parse failure at a place in the payload. It prints on one line.
+// Error is a parse failure at a place in the payload. It prints on one line:
+//
+//	report organizer-activity-user-counts: x.csv: line 3, column 6 "App Sharing": not a whole number of 0 or more (value "n/a")
 type Error struct {
 	Report string
 	Source string
@@ -91,7 +114,8 @@ type Error struct {
 	// array; 0 when the error is about the payload as a whole.
 	Line int
 	// Column is the canonical column name (the header as documented) and
-	// ColumnNo its 1-based position in the payload, 0 when unknown.
+	// ColumnNo its 1-based position in the CSV header or the JSON object, 0
+	// when it does not apply.
 	Column   string
 	ColumnNo int
 	// Value is the offending cell, truncated to 40 characters.
@@ -121,197 +145,57 @@ func (e *Error) Error() string {
 	if e.Value != "" || e.ColumnNo > 0 {
 		fmt.Fprintf(&b, " (value %q)", e.Value)
 	}
-	return b.String()
+	return oneLine(b.String())
 }
 
-func truncate(s string) string {
-	const max = 40
-	if len(s) <= max {
+// oneLine replaces line breaks (which only a source name or a reason could
+// bring) with spaces.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
 		return s
 	}
-	// Cut on a rune boundary.
-	cut := max
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+// maxValue is how many characters of an offending value an Error keeps.
+const maxValue = 40
 
-// Parse reads a whole payload of the given report.
-func Parse(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
-	if opts.Format == JSON {
-		return parseJSON(spec, r, opts)
+// truncate keeps the first 40 characters (runes) of s, marking a cut with
+// an ellipsis.
+func truncate(s string) string {
+	if len(s) <= maxValue {
+		return s
 	}
-	return parseCSV(spec, r, opts)
-}
-
-// columnIndex maps normalised names to the position in spec.Columns().
-type columnIndex map[string]int
-
-func indexFor(spec *report.Spec) columnIndex {
-	idx := columnIndex{}
-	for i, c := range spec.Columns() {
-		for _, k := range c.Keys() {
-			idx[k] = i
-		}
-	}
-	return idx
-}
-
-// rowBuilder accumulates one row's cells and checks invariants shared by CSV
-// and JSON.
-type rowBuilder struct {
-	spec  *report.Spec
-	opts  Options
-	cols  []report.Column
-	seen  map[time.Time]int
-	res   *Result
-	warnP bool
-}
-
-func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
-	return &rowBuilder{spec: spec, opts: opts, cols: spec.Columns(), seen: map[time.Time]int{}, res: res}
-}
-
-func (b *rowBuilder) errAt(line, col, colNo int, value, reason string) *Error {
-	name := ""
-	if col >= 0 {
-		name = b.cols[col].Header
-	}
-	return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line, Column: name, ColumnNo: colNo,
-		Value: truncate(value), Reason: reason, json: b.opts.Format == JSON}
-}
-
-// cell converts one raw cell into the row.
-func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw string) error {
-	s := strings.TrimSpace(raw)
-	switch col {
-	case 0, 1:
-		if s == "" {
-			return b.errAt(line, col, colNo, raw, "empty date")
-		}
-		d, ok := parseDate(s)
-		if !ok {
-			return b.errAt(line, col, colNo, raw, "not a date (want YYYY-MM-DD)")
-		}
-		if col == 0 {
-			row.RefreshDate = d
-		} else {
-			row.ReportDate = d
-		}
-	case 2:
-		n, ok := parsePeriod(s)
-		if !ok {
-			return b.errAt(line, col, colNo, raw, "not a report period (want a number of days such as 7)")
-		}
-		row.Period = n
-	default:
-		if s == "" {
-			row.Values[col-3] = Value{}
-			return nil
-		}
-		n, ok := parseInt(s)
-		if !ok {
-			return b.errAt(line, col, colNo, raw, "not a whole number of 0 or more")
-		}
-		row.Values[col-3] = Value{N: n, Valid: true}
-	}
-	return nil
-}
-
-// finish checks the completed row and appends it.
-func (b *rowBuilder) finish(row Row, line int) error {
-	if prev, dup := b.seen[row.ReportDate]; dup {
-		what := "line"
-		if b.opts.Format == JSON {
-			what = "record"
-		}
-		return b.errAt(line, 1, 0, row.ReportDate.Format(time.DateOnly),
-			fmt.Sprintf("duplicate report date (first on %s %d)", what, prev))
-	}
-	b.seen[row.ReportDate] = line
-	if b.opts.Period > 0 && row.Period != b.opts.Period && !b.warnP {
-		b.warnP = true
-		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-			"report %s: %s: report period %d in the payload differs from the requested %d", b.spec.Name, b.opts.Source, row.Period, b.opts.Period))
-	}
-	b.res.Rows = append(b.res.Rows, row)
-	return nil
-}
-
-// parseDate reads YYYY-MM-DD, optionally followed by T00:00:00 and a zone
-// (Z or +00:00), without allocating.
-func parseDate(s string) (time.Time, bool) {
-	if len(s) > 10 {
-		rest := s[10:]
-		if rest[0] != 'T' && rest[0] != ' ' {
-			return time.Time{}, false
-		}
-		t, err := time.Parse(time.RFC3339, strings.Replace(s, " ", "T", 1))
-		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04:05", strings.Replace(s, " ", "T", 1))
-			if err != nil {
-				return time.Time{}, false
-			}
-		}
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), true
-	}
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return time.Time{}, false
-	}
-	y, ok1 := digits(s[0:4])
-	m, ok2 := digits(s[5:7])
-	d, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
-		return time.Time{}, false
-	}
-	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), true
-}
-
-func daysIn(m time.Month, y int) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
-func digits(s string) (int, bool) {
 	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
+	for i := range s {
+		if n == maxValue {
+			return s[:i] + "…"
 		}
-		n = n*10 + int(c-'0')
+		n++
 	}
-	return n, len(s) > 0
+	return s
 }
 
-// parsePeriod accepts "7" and, leniently, "D7".
-func parsePeriod(s string) (int, bool) {
-	if len(s) > 1 && (s[0] == 'D' || s[0] == 'd') {
-		s = s[1:]
+// Parse reads a whole payload of the given report. Errors are *Error, but
+// for a failure of r itself, which is wrapped.
+func Parse(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
+	size := -1
+	if l, ok := r.(interface{ Len() int }); ok { // bytes.Reader, strings.Reader, bytes.Buffer
+		size = l.Len()
 	}
-	if len(s) == 0 || len(s) > 4 {
-		return 0, false
+	bufSize := 64 << 10
+	if size >= 0 {
+		bufSize = min(bufSize, max(size+1, 4096)) // small payloads need no 64 KiB
 	}
-	n, ok := digits(s)
-	return n, ok && n > 0
-}
-
-// parseInt reads a non-negative base-10 count without allocating. Counts
-// are never negative; up to 18 digits fit an int64 without overflow checks.
-func parseInt(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
-		return 0, false
+	br := bufio.NewReaderSize(r, bufSize)
+	// A UTF-8 byte-order mark may precede the payload (Graph's CSV has one,
+	// and files saved on Windows may); drop it so that positions count from
+	// the first real character.
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3)
 	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
+	if opts.Format == JSON {
+		return parseJSON(spec, br, opts)
 	}
-	return n, true
+	return parseCSV(spec, br, size, opts)
 }

@@ -239,3 +239,70 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// snapshotSpec has no Report Date, as the device usage distribution.
+var snapshotSpec = &report.Spec{
+	Name: "snapshot", Snapshot: true,
+	Metrics: []report.Column{{Name: "windows", Header: "Windows", JSON: "windows"}, {Name: "ipad", Header: "iPad", JSON: "iPad"}},
+}
+
+func TestSnapshotRows(t *testing.T) {
+	t.Parallel()
+	res, err := Parse(snapshotSpec, strings.NewReader("Report Refresh Date,Windows,iPad,Report Period\n2026-11-20,5,,7\n2026-11-20,9,1,30\n"), Options{Source: "s.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, res.Rows, []Row{
+		{date("2026-11-20"), time.Time{}, 7, []Value{v(5), null}},
+		{date("2026-11-20"), time.Time{}, 30, []Value{v(9), v(1)}},
+	})
+	_, err = Parse(snapshotSpec, strings.NewReader("Report Refresh Date,Windows,iPad,Report Period\n2026-11-20,5,,7\n2026-11-20,9,1,7\n"), Options{Source: "s.csv"})
+	if err == nil || !strings.Contains(err.Error(), `line 3, column "Report Refresh Date": duplicate row for refresh date and period 7 (first on line 2) (value "2026-11-20")`) {
+		t.Errorf("duplicate snapshot error = %v", err)
+	}
+	res, err = Parse(snapshotSpec, strings.NewReader(`{"value":[{"reportRefreshDate":"2026-11-20","windows":1,"iPad":null,"reportPeriod":"7","reportDate":"2026-11-20"}]}`), Options{Format: JSON, Source: "s.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || !res.Rows[0].ReportDate.IsZero() || len(res.Unknown) != 1 || res.Unknown[0] != "reportDate" {
+		t.Errorf("JSON snapshot: rows %+v, unknown %q", res.Rows, res.Unknown)
+	}
+}
+
+func TestErrorIsOneLineAndTruncated(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 50)
+	in := "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,7,1,\"" + long + "\nx\",3\n"
+	_, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(in), Options{Source: "multi\nline.csv"})
+	var pe *Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v", err)
+	}
+	if want := strings.Repeat("é", 40) + "…"; pe.Value != want {
+		t.Errorf("Value = %q, want 40 characters and an ellipsis", pe.Value)
+	}
+	if pe.Line != 2 || pe.ColumnNo != 5 || pe.Column != "Dial-in Microsoft" || pe.Report != "organizer-activity-minute-counts" {
+		t.Errorf("error fields = %+v", pe)
+	}
+	if strings.ContainsAny(err.Error(), "\r\n") {
+		t.Errorf("not one line: %q", err)
+	}
+}
+
+// TestAliasesServeCSVAndJSONAlike: a header spelling works as a JSON
+// property and a JSON name as a CSV header.
+func TestAliasesServeCSVAndJSONAlike(t *testing.T) {
+	t.Parallel()
+	spec := mustSpec(t, "participant-activity-user-counts")
+	want := []Row{{date("2026-11-20"), date("2026-11-19"), 7, []Value{v(1), v(2), v(3), v(4), v(5)}}}
+	res, err := Parse(spec, strings.NewReader("reportRefreshDate,reportDate,reportPeriod,im,audioVideo,appSharing,web,dialInOut3rdParty\n2026-11-20,2026-11-19,7,1,2,3,4,5\n"), Options{Source: "a.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, res.Rows, want)
+	res, err = Parse(spec, strings.NewReader(`{"value":[{"IM":1,"Audio/Video":2,"App Sharing":3,"Web":4,"Dial-in/out third Party":5,"Report Refresh Date":"2026-11-20","Report Date":"2026-11-19","Report Period":"7"}]}`), Options{Format: JSON, Source: "a.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, res.Rows, want)
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,31 +87,82 @@ func startSim(t *testing.T, asOf time.Time) *graphsim.Server {
 
 var asOf = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// TestRunLoadsBothReports drives `ingest run` against the simulator and
-// checks every value in both tables against what the simulator served.
-func TestRunLoadsBothReports(t *testing.T) {
+// TestRunLoadsEveryReport drives `ingest run --report all` against the
+// simulator, over CSV from v1.0 and JSON from beta, and checks every value of
+// every report's table against what the simulator served.
+func TestRunLoadsEveryReport(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	sim := startSim(t, asOf)
-	code, stdout, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant)
-	if code != ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	for _, tc := range []struct{ name, version, format string }{
+		{"csv", "v1.0", "csv"},
+		{"json", "beta", "json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			sim := startSim(t, asOf)
+			code, stdout, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
+				"--report", "all", "--api-version", tc.version, "--format", tc.format)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			b.checkTables(t, asOf.AddDate(0, 0, -2), 7)
+			var audit []string
+			for _, spec := range report.All {
+				audit = append(audit, fmt.Sprintf("%s:loaded:%d", spec.Name, len(graphsim.Generate(spec, "", asOf, 7))))
+			}
+			slices.Sort(audit)
+			if s := b.scalar(t, `SELECT string_agg(report || ':' || outcome || ':' || rows_inserted, ',' ORDER BY report) FROM S.report_fetches`); s != strings.Join(audit, ",") {
+				t.Errorf("fetch audit = %s\nwant          %s", s, strings.Join(audit, ","))
+			}
+			if s := b.scalar(t, `SELECT status FROM S.ingest_runs`); s != "succeeded" {
+				t.Errorf("run status = %s", s)
+			}
+			if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_daily WHERE tenant_id = $1`, tenant); n != "7" {
+				t.Errorf("skype_organizer_daily has %s rows, want 7", n)
+			}
+			if strings.Contains(stderr, "test-token") || strings.Contains(stderr, "sig=") {
+				t.Errorf("logs hold a secret:\n%s", stderr)
+			}
+			// The download host never saw our token (JSON has no download).
+			reqs := sim.DownloadRequests()
+			if want := map[string]int{"csv": len(report.All), "json": 0}[tc.format]; len(reqs) != want {
+				t.Fatalf("download host saw %d requests, want %d", len(reqs), want)
+			}
+			for _, r := range reqs {
+				if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+					t.Errorf("download request %s carried credentials: %v", r.Path, r.Header)
+				}
+			}
+		})
 	}
-	refresh := asOf.AddDate(0, 0, -2)
+}
+
+// checkTables compares every report's table with what the simulator serves
+// for the refresh date and period: the same rows, keys and values, NULL for
+// an empty cell.
+func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
+	t.Helper()
 	for _, spec := range report.All {
-		want := graphsim.Generate(spec, "", refresh, 7)
-		if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table); n != "7" {
-			t.Fatalf("%s has %s rows, want 7", spec.Table, n)
+		want := graphsim.Generate(spec, "", refresh, days)
+		if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table); n != fmt.Sprint(len(want)) {
+			t.Errorf("%s has %s rows, want %d", spec.Table, n, len(want))
+			continue
+		}
+		var cols []string
+		for _, c := range spec.Metrics {
+			cols = append(cols, c.Name)
 		}
 		for _, w := range want {
-			var cols []string
-			for _, c := range spec.Metrics {
-				cols = append(cols, c.Name)
+			where, arg := `report_date = $1`, any(w.ReportDate)
+			if spec.Snapshot {
+				where, arg = `report_refresh_date = $1 AND report_period = `+fmt.Sprint(days), w.RefreshDate
 			}
 			rows := b.query(t, `SELECT tenant_id, report_refresh_date, report_period, `+strings.Join(cols, ", ")+
-				` FROM S.`+spec.Table+` WHERE report_date = $1`, w.ReportDate)
+				` FROM S.`+spec.Table+` WHERE `+where, arg)
 			if !rows.Next() {
-				t.Fatalf("%s: no row for %s", spec.Table, w.ReportDate.Format(time.DateOnly))
+				rows.Close()
+				t.Errorf("%s: no row for %s", spec.Table, where)
+				continue
 			}
 			var gotTenant string
 			var gotRefresh time.Time
@@ -124,12 +176,13 @@ func TestRunLoadsBothReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			rows.Close()
-			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != 7 {
-				t.Errorf("%s %s: tenant %s refresh %s period %d", spec.Table, w.ReportDate, gotTenant, gotRefresh, gotPeriod)
+			day := w.ReportDate.Format(time.DateOnly)
+			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != days {
+				t.Errorf("%s %s: tenant %s refresh %s period %d", spec.Table, day, gotTenant, gotRefresh, gotPeriod)
 			}
 			for i, c := range cols {
 				if fmt.Sprint(deref(vals[i])) != fmt.Sprint(deref(w.Values[i])) {
-					t.Errorf("%s %s %s = %v, want %v", spec.Table, w.ReportDate.Format(time.DateOnly), c, deref(vals[i]), deref(w.Values[i]))
+					t.Errorf("%s %s %s = %v, want %v", spec.Table, day, c, deref(vals[i]), deref(w.Values[i]))
 				}
 			}
 		}
@@ -137,30 +190,6 @@ func TestRunLoadsBothReports(t *testing.T) {
 	// The simulator leaves some 3rd-party cells empty: they must be NULL.
 	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts WHERE dial_in_out_3rd_party IS NULL`); n == "0" {
 		t.Log("no empty 3rd-party cell in this week of simulated data")
-	}
-	// The download host never saw our token.
-	reqs := sim.DownloadRequests()
-	if len(reqs) != len(report.All) {
-		t.Fatalf("download host saw %d requests, want %d", len(reqs), len(report.All))
-	}
-	for _, r := range reqs {
-		if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
-			t.Errorf("download request %s carried credentials: %v", r.Path, r.Header)
-		}
-	}
-	if strings.Contains(stderr, "test-token") || strings.Contains(stderr, "sig=") {
-		t.Errorf("logs hold a secret:\n%s", stderr)
-	}
-	// The view shows the week.
-	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_daily WHERE tenant_id = $1`, tenant); n != "7" {
-		t.Errorf("skype_organizer_daily has %s rows, want 7", n)
-	}
-	// The run and its fetches are audited.
-	if s := b.scalar(t, `SELECT string_agg(outcome || ':' || rows_inserted, ',' ORDER BY report) FROM S.report_fetches`); s != "loaded:7,loaded:7" {
-		t.Errorf("fetch audit = %s", s)
-	}
-	if s := b.scalar(t, `SELECT status FROM S.ingest_runs`); s != "succeeded" {
-		t.Errorf("run status = %s", s)
 	}
 }
 
@@ -196,9 +225,15 @@ func TestSecondRunChangesNothing(t *testing.T) {
 			t.Errorf("%s changed on an identical run", s.Table)
 		}
 	}
-	got := b.scalar(t, `SELECT string_agg(rows_inserted || '/' || rows_updated || '/' || rows_unchanged, ',') FROM S.report_fetches WHERE run_id = 2`)
-	if got != "0/0/7,0/0/7" {
-		t.Errorf("second run inserted/updated/unchanged = %s, want 0/0/7 twice", got)
+	got := b.scalar(t, `SELECT string_agg(report || '=' || rows_inserted || '/' || rows_updated || '/' || rows_unchanged, ',' ORDER BY report) FROM S.report_fetches WHERE run_id = 2`)
+	var want []string
+	for _, s := range report.All {
+		n := len(graphsim.Generate(s, "", asOf, 7))
+		want = append(want, fmt.Sprintf("%s=0/0/%d", s.Name, n))
+	}
+	slices.Sort(want)
+	if got != strings.Join(want, ",") {
+		t.Errorf("second run inserted/updated/unchanged = %s\nwant %s", got, strings.Join(want, ","))
 	}
 }
 
@@ -260,7 +295,8 @@ func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
 		fmt.Fprint(w, "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party,Dial-in/out Microsoft\r\n"+
 			"2026-11-21,2026-11-21,7,1,2,3,4,5,6\r\n2026-11-21,2026-11-20,7,1,2,n/a,4,5,6\r\n")
 	})
-	code, _, stderr := b.ingest(t, "run", "--graph-url", srv.URL, "--access-token", "tok", "--tenant-id", tenant)
+	code, _, stderr := b.ingest(t, "run", "--graph-url", srv.URL, "--access-token", "tok", "--tenant-id", tenant,
+		"--report", "organizer-activity-user-counts,organizer-activity-minute-counts")
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, stderr)
 	}

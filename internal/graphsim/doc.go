@@ -31,7 +31,10 @@
 // refresh date. The server seeds it with the tid claim of the configured token
 // when that token is a JWT, so two simulated tenants differ. The refresh date
 // is today (UTC, by Options.Now) less Options.Latency days; a period of n days
-// has one row per report date, newest first, ending at the refresh date.
+// has one row per report date, newest first, ending at the refresh date, but
+// for a snapshot report (the device usage distribution), which has one row
+// for the period and no report date. Columns come in the documented order
+// (report.Spec.HeaderColumns) with the documented JSON names.
 //
 // Every response carries an ETag (the 302, the download and the JSON answer);
 // a request whose If-None-Match matches it gets 304 Not Modified. With

@@ -1,0 +1,123 @@
+package report
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var snakeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// TestSpecTable checks the invariants extract, transform and load rely on.
+func TestSpecTable(t *testing.T) {
+	t.Parallel()
+	seen := map[string]string{}
+	for _, s := range All {
+		for _, id := range []string{s.Name, s.Function, s.Table} {
+			if other, dup := seen[strings.ToLower(id)]; dup {
+				t.Errorf("%s: %q is also used by %s", s.Name, id, other)
+			}
+			seen[strings.ToLower(id)] = s.Name
+		}
+		if !strings.HasPrefix(s.Function, "getSkypeForBusiness") || !strings.HasPrefix(s.Table, "skype_") {
+			t.Errorf("%s: function %s / table %s outside the family", s.Name, s.Function, s.Table)
+		}
+		if len(s.Metrics) == 0 {
+			t.Errorf("%s: no metrics", s.Name)
+		}
+		// Every normalised key names one column only.
+		keys := map[string]string{}
+		for _, c := range s.Columns() {
+			if !snakeRE.MatchString(c.Name) {
+				t.Errorf("%s: column name %q is not snake_case", s.Name, c.Name)
+			}
+			for _, k := range c.Keys() {
+				if other, dup := keys[k]; dup && other != c.Name {
+					t.Errorf("%s: key %q names both %s and %s", s.Name, k, other, c.Name)
+				}
+				keys[k] = c.Name
+			}
+		}
+		// The header is a permutation of the columns.
+		names := func(cols []Column) []string {
+			out := make([]string, len(cols))
+			for i, c := range cols {
+				out[i] = c.Name
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got, want := names(s.HeaderColumns()), names(s.Columns()); !slices.Equal(got, want) {
+			t.Errorf("%s: header columns %v, want a permutation of %v", s.Name, got, want)
+		}
+		// The key is made of warehouse columns.
+		for _, k := range s.Key()[1:] {
+			if !slices.ContainsFunc(s.Columns(), func(c Column) bool { return c.Name == k }) {
+				t.Errorf("%s: key column %s is not a column", s.Name, k)
+			}
+		}
+		if s.Snapshot == slices.Contains(s.Key(), ReportDate.Name) {
+			t.Errorf("%s: snapshot %v but key %v", s.Name, s.Snapshot, s.Key())
+		}
+	}
+	if len(All)+len(Unsupported) != 15 {
+		t.Errorf("%d supported + %d unsupported reports, want the 15 of the family", len(All), len(Unsupported))
+	}
+}
+
+func TestFamilyQuirks(t *testing.T) {
+	t.Parallel()
+	header := func(name string) string {
+		s, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h []string
+		for _, c := range s.HeaderColumns() {
+			h = append(h, c.Header)
+		}
+		return strings.Join(h, ",")
+	}
+	for name, want := range map[string]string{
+		"device-usage-user-counts":              "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Date,Report Period",
+		"device-usage-distribution-user-counts": "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period",
+		"activity-counts":                       "Report Refresh Date,Report Date,Report Period,Peer-to-peer,Organized,Participated",
+		"peer-to-peer-activity-minute-counts":   "Report Refresh Date,Report Date,Report Period,Audio,Video",
+		"participant-activity-counts":           "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party",
+	} {
+		if got := header(name); got != want {
+			t.Errorf("%s header\n got %s\nwant %s", name, got, want)
+		}
+	}
+	pm, _ := Lookup("participant-activity-minute-counts")
+	if pm.Metrics[0].JSON != "audiovideo" || !slices.Contains(pm.Metrics[0].Keys(), Normalize("audioVideo")) {
+		t.Errorf("participant minutes audio/video = %+v, want JSON audiovideo with alias audioVideo", pm.Metrics[0])
+	}
+	d, _ := Lookup("getSkypeForBusinessDeviceUsageDistributionUserCounts")
+	if !d.Snapshot || strings.Join(d.Key(), ",") != "tenant_id,report_refresh_date,report_period" {
+		t.Errorf("distribution: snapshot %v key %v", d.Snapshot, d.Key())
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"organizer-activity-user-counts", "GETSKYPEFORBUSINESSORGANIZERACTIVITYUSERCOUNTS", "skype_organizer_activity_user_counts"} {
+		if s, err := Lookup(name); err != nil || s.Name != "organizer-activity-user-counts" {
+			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
+		}
+	}
+	if _, err := Lookup("getSkypeForBusinessActivityUserDetail"); err == nil || !strings.Contains(err.Error(), "not supported: keyed by user") {
+		t.Errorf("Lookup(user detail) error = %v", err)
+	}
+	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "device-usage-user-counts") {
+		t.Errorf("Lookup(nope) error = %v, want the known names", err)
+	}
+	all, err := Select([]string{"activity-counts,device-usage-user-counts", "activity-counts"})
+	if err != nil || len(all) != 2 || all[0].Name != "activity-counts" {
+		t.Errorf("Select = %v, %v", all, err)
+	}
+	if all, _ := Select([]string{"all"}); len(all) != len(All) {
+		t.Errorf("Select(all) gave %d reports", len(all))
+	}
+}

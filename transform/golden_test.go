@@ -1,0 +1,124 @@
+package transform
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m365ingest/ingest/report"
+)
+
+var update = flag.Bool("update", false, "rewrite transform/testdata/*/want.json from what Parse returns")
+
+// TestGolden parses every transform/testdata/<report>--<case>/input.csv (or
+// input.json) as that report, with the period D7 requested, and compares
+// the rows, unknown columns, warnings and error with want.json beside it.
+//
+//	go test ./transform -run Golden -update   # after a deliberate change; review the diff
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob("testdata/*--*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no golden cases")
+	}
+	covered := map[string]bool{}
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		reportName, _, _ := strings.Cut(name, "--")
+		spec := mustSpec(t, reportName)
+		covered[spec.Name] = true
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			input, format := filepath.Join(dir, "input.csv"), CSV
+			if _, err := os.Stat(input); err != nil {
+				input, format = filepath.Join(dir, "input.json"), JSON
+			}
+			body, err := os.ReadFile(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Parse(spec, bytes.NewReader(body), Options{Format: format, Source: filepath.Base(input), Period: 7})
+			got := render(spec, res, err)
+			wantPath := filepath.Join(dir, "want.json")
+			if *update {
+				if err := os.WriteFile(wantPath, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(wantPath)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("Parse(%s) differs from %s:\n--- got\n%s--- want\n%s", input, wantPath, got, want)
+			}
+		})
+	}
+	for _, s := range report.All {
+		if !covered[s.Name] {
+			t.Errorf("no golden case for report %s", s.Name)
+		}
+	}
+}
+
+// render describes a parse result as readable JSON, one row per line, each
+// row's metrics named by their warehouse columns.
+func render(spec *report.Spec, res *Result, err error) string {
+	var b strings.Builder
+	q := func(s string) string { return fmt.Sprintf("%q", s) }
+	list := func(items []string) string {
+		if len(items) == 0 {
+			return "[]"
+		}
+		var out []string
+		for _, s := range items {
+			out = append(out, "\n    "+q(s))
+		}
+		return "[" + strings.Join(out, ",") + "\n  ]"
+	}
+	fmt.Fprintf(&b, "{\n  \"report\": %s,\n", q(spec.Name))
+	if err != nil {
+		var pe *Error
+		kind := "other"
+		if errors.As(err, &pe) {
+			kind = "*transform.Error"
+		}
+		fmt.Fprintf(&b, "  \"error\": %s,\n  \"error_type\": %s\n}\n", q(err.Error()), q(kind))
+		return b.String()
+	}
+	var rows []string
+	for _, r := range res.Rows {
+		fields := []string{`"report_refresh_date": ` + q(r.RefreshDate.Format(time.DateOnly))}
+		if !spec.Snapshot {
+			fields = append(fields, `"report_date": `+q(r.ReportDate.Format(time.DateOnly)))
+		} else if !r.ReportDate.IsZero() {
+			fields = append(fields, `"report_date": "SNAPSHOT ROW WITH A REPORT DATE"`)
+		}
+		fields = append(fields, fmt.Sprintf(`"report_period": %d`, r.Period))
+		for j, c := range spec.Metrics {
+			v := "null"
+			if r.Values[j].Valid {
+				v = fmt.Sprint(r.Values[j].N)
+			}
+			fields = append(fields, q(c.Name)+": "+v)
+		}
+		rows = append(rows, "\n    {"+strings.Join(fields, ", ")+"}")
+	}
+	rowText := "[]"
+	if len(rows) > 0 {
+		rowText = "[" + strings.Join(rows, ",") + "\n  ]"
+	}
+	fmt.Fprintf(&b, "  \"rows\": %s,\n  \"unknown\": %s,\n  \"warnings\": %s,\n  \"next_link\": %s\n}\n",
+		rowText, list(res.Unknown), list(res.Warnings), q(res.NextLink))
+	return b.String()
+}

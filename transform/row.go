@@ -1,0 +1,381 @@
+package transform
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/m365ingest/ingest/report"
+)
+
+// role is what a column of the spec holds.
+type role uint8
+
+const (
+	roleMetric role = iota
+	roleRefresh
+	roleReportDate
+	rolePeriod
+)
+
+// rowBuilder turns cells into rows and checks what CSV and JSON share: cell
+// syntax, unique keys, the requested period.
+type rowBuilder struct {
+	spec   *report.Spec
+	opts   Options
+	res    *Result
+	cols   []report.Column // spec.Columns()
+	roles  []role          // per column
+	metric []int           // per column: its index in Values (roleMetric only)
+	index  map[string]int  // report.Normalize'd name -> column
+	seen   keySet          // row keys, with the line or record each was first on
+	warnP  bool            // the period warning was given
+
+	// slab backs the Values of many rows: one allocation per slabRows rows.
+	slab     []Value
+	slabRows int
+
+	// Rows are gathered in chunks and copied once into Result.Rows at the
+	// end (rows), instead of growing one slice by copying it again and again.
+	chunk  []Row
+	chunks [][]Row
+	nRows  int
+
+	// Every row of a payload normally has the same refresh date: the last
+	// one parsed is kept to skip parsing it again.
+	lastRefreshText []byte
+	lastRefresh     time.Time
+}
+
+func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
+	cols := spec.Columns()
+	b := &rowBuilder{
+		spec: spec, opts: opts, res: res, cols: cols,
+		roles:  make([]role, len(cols)),
+		metric: make([]int, len(cols)),
+		index:  map[string]int{},
+	}
+	m := 0
+	for i, c := range cols {
+		switch c.Name {
+		case report.RefreshDate.Name:
+			b.roles[i] = roleRefresh
+		case report.ReportDate.Name:
+			b.roles[i] = roleReportDate
+		case report.Period.Name:
+			b.roles[i] = rolePeriod
+		default:
+			b.roles[i], b.metric[i] = roleMetric, m
+			m++
+		}
+		for _, k := range c.Keys() {
+			b.index[k] = i
+		}
+	}
+	return b
+}
+
+// lookup finds the column a header or property name stands for.
+func (b *rowBuilder) lookup(name string) (int, bool) {
+	col, ok := b.index[report.Normalize(name)]
+	return col, ok
+}
+
+// newRow returns a row whose Values come from the slab, all NULL.
+func (b *rowBuilder) newRow() Row {
+	m := len(b.spec.Metrics)
+	if len(b.slab) < m {
+		// Start small (most payloads have 7 to 180 rows) and grow.
+		b.slabRows = min(max(2*b.slabRows, 32), 4096)
+		b.slab = make([]Value, m*b.slabRows)
+	}
+	v := b.slab[:m:m]
+	b.slab = b.slab[m:]
+	return Row{Values: v}
+}
+
+func (b *rowBuilder) errAt(line, col, colNo int, value, reason string) *Error {
+	name := ""
+	if col >= 0 {
+		name = b.cols[col].Header
+	}
+	return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line, Column: name, ColumnNo: colNo,
+		Value: truncate(value), Reason: reason, json: b.opts.Format == JSON}
+}
+
+// cell converts one raw cell of column col into the row. raw is not kept.
+func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
+	s := raw
+	if len(s) > 0 && (s[0] <= ' ' || s[len(s)-1] <= ' ' || s[0] >= 0x80 || s[len(s)-1] >= 0x80) {
+		s = bytes.TrimSpace(s)
+	}
+	switch b.roles[col] {
+	case roleMetric:
+		if len(s) == 0 {
+			row.Values[b.metric[col]] = Value{}
+			return nil
+		}
+		n, ok := parseInt(s)
+		if !ok {
+			return b.errAt(line, col, colNo, string(raw), "not a whole number of 0 or more")
+		}
+		row.Values[b.metric[col]] = Value{N: n, Valid: true}
+	case roleRefresh:
+		if len(s) > 0 && bytes.Equal(s, b.lastRefreshText) {
+			row.RefreshDate = b.lastRefresh
+			return nil
+		}
+		d, err := b.date(line, col, colNo, raw, s)
+		if err != nil {
+			return err
+		}
+		row.RefreshDate, b.lastRefresh = d, d
+		b.lastRefreshText = append(b.lastRefreshText[:0], s...)
+	case roleReportDate:
+		d, err := b.date(line, col, colNo, raw, s)
+		if err != nil {
+			return err
+		}
+		row.ReportDate = d
+	case rolePeriod:
+		n, ok := parsePeriod(s)
+		if !ok {
+			return b.errAt(line, col, colNo, string(raw), "not a report period (want a number of days such as 7)")
+		}
+		row.Period = n
+	}
+	return nil
+}
+
+func (b *rowBuilder) date(line, col, colNo int, raw, s []byte) (time.Time, error) {
+	if len(s) == 0 {
+		return time.Time{}, b.errAt(line, col, colNo, string(raw), "empty date")
+	}
+	d, ok := parseDate(s)
+	if !ok {
+		return time.Time{}, b.errAt(line, col, colNo, string(raw), "not a date (want YYYY-MM-DD, 1900 to 9999)")
+	}
+	return d, nil
+}
+
+// finish checks the completed row and appends it. A row's key (its report
+// date, or for a snapshot report its refresh date and period) must be unique
+// in the payload.
+func (b *rowBuilder) finish(row Row, line int) error {
+	var key int64
+	if b.spec.Snapshot {
+		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
+	} else {
+		key = days(row.ReportDate)
+	}
+	if prev := b.seen.add(key, line); prev != 0 {
+		what := "line"
+		if b.opts.Format == JSON {
+			what = "record"
+		}
+		if b.spec.Snapshot {
+			return b.errAt(line, 0, 0, row.RefreshDate.Format(time.DateOnly),
+				fmt.Sprintf("duplicate row for refresh date and period %d (first on %s %d)", row.Period, what, prev))
+		}
+		return b.errAt(line, b.colOf(roleReportDate), 0, row.ReportDate.Format(time.DateOnly),
+			fmt.Sprintf("duplicate report date (first on %s %d)", what, prev))
+	}
+	if b.opts.Period > 0 && row.Period != b.opts.Period && !b.warnP {
+		b.warnP = true
+		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
+			"report %s: %s: report period %d in the payload differs from the requested %d", b.spec.Name, b.opts.Source, row.Period, b.opts.Period))
+	}
+	if len(b.chunk) == cap(b.chunk) {
+		if b.chunk != nil {
+			b.chunks = append(b.chunks, b.chunk)
+		}
+		b.chunk = make([]Row, 0, min(max(2*cap(b.chunk), 64), 8192))
+	}
+	b.chunk = append(b.chunk, row)
+	b.nRows++
+	return nil
+}
+
+// expect sizes the row and value storage for about n more rows, when the
+// caller can tell (see sizeHint). A wrong guess costs memory or a copy, never
+// a row.
+func (b *rowBuilder) expect(n int) {
+	if n <= 0 || len(b.chunk) > 0 || len(b.chunks) > 0 {
+		return
+	}
+	b.chunk = make([]Row, 0, n)
+	b.slabRows = n
+	b.slab = make([]Value, n*len(b.spec.Metrics))
+}
+
+// rows returns every row finished, in order, in one slice.
+func (b *rowBuilder) rows() []Row {
+	if len(b.chunks) == 0 {
+		return b.chunk
+	}
+	out := make([]Row, 0, b.nRows)
+	for _, c := range b.chunks {
+		out = append(out, c...)
+	}
+	return append(out, b.chunk...)
+}
+
+func (b *rowBuilder) colOf(r role) int {
+	for i, x := range b.roles {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// unknown records a column or property that matches no column of the spec.
+func (b *rowBuilder) unknown(name, what string, colNo int) {
+	name = strings.TrimSpace(strings.TrimPrefix(name, "\uFEFF"))
+	b.res.Unknown = append(b.res.Unknown, name)
+	where := ""
+	if colNo > 0 {
+		where = fmt.Sprintf(" %d", colNo)
+	}
+	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
+		"report %s: %s: unknown %s%s %q ignored", b.spec.Name, b.opts.Source, what, where, truncate(name)))
+}
+
+// keySet remembers the row keys of a payload with the line each was first
+// seen on. A daily report's keys are day numbers, mostly consecutive, so
+// they are kept in pages of 1024 days with the last page used at hand: no
+// hashing per row.
+type keySet struct {
+	pages    map[int64]*[1024]int32
+	last     *[1024]int32
+	lastPage int64
+}
+
+// add records key on line and returns the line key was first seen on, or 0
+// when it is new.
+func (s *keySet) add(key int64, line int) int {
+	page := key >> 10
+	if s.last == nil || page != s.lastPage {
+		if s.pages == nil {
+			s.pages = map[int64]*[1024]int32{}
+		}
+		p := s.pages[page]
+		if p == nil {
+			p = new([1024]int32)
+			s.pages[page] = p
+		}
+		s.last, s.lastPage = p, page
+	}
+	slot := &s.last[key&1023]
+	if *slot != 0 {
+		return int(*slot)
+	}
+	*slot = int32(min(line, math.MaxInt32))
+	return 0
+}
+
+// days is the day number of a UTC-midnight date since 1970-01-01.
+func days(t time.Time) int64 { return t.Unix() / 86400 }
+
+// parseDate reads YYYY-MM-DD, optionally followed by a time of day and a zone
+// (2026-11-19T00:00:00Z, as beta JSON has sent since 2021) of which only the
+// calendar date is kept. Years outside 1900 to 9999 are refused: no report
+// has them, and the zero time.Time must never pass for a date. The plain form
+// does not allocate.
+func parseDate[T string | []byte](s T) (time.Time, bool) {
+	if len(s) > 10 {
+		if s[10] != 'T' && s[10] != ' ' {
+			return time.Time{}, false
+		}
+		iso := string(s[:10]) + "T" + string(s[11:])
+		t, err := time.Parse(time.RFC3339Nano, iso)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02T15:04:05.999999999", iso); err != nil {
+				return time.Time{}, false
+			}
+		}
+		return parseDate(t.Format(time.DateOnly)) // the date as written, whatever the zone
+	}
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || y < 1900 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+		return time.Time{}, false
+	}
+	// time.Unix(...).UTC() is the same value as time.Date(y, m, d, 0, 0, 0,
+	// 0, time.UTC), without Date's normalisation work.
+	return time.Unix(daysFromCivil(y, m, d)*86400, 0).UTC(), true
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 1900 here, so no negative division
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+func digits[T string | []byte](s T) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(s) > 0
+}
+
+// parsePeriod accepts "7" and, leniently, "D7".
+func parsePeriod[T string | []byte](s T) (int, bool) {
+	if len(s) > 1 && (s[0] == 'D' || s[0] == 'd') {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 4 {
+		return 0, false
+	}
+	n, ok := digits(s)
+	return n, ok && n > 0
+}
+
+// parseInt reads a non-negative base-10 count without allocating. Counts
+// are never negative; up to 18 digits fit an int64 without overflow checks.
+func parseInt[T string | []byte](s T) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
