@@ -101,6 +101,15 @@ func TestUpsertSnapshot(t *testing.T) {
 	if got := table(); got != want {
 		t.Errorf("table = %s\nwant    %s", got, want)
 	}
+	// The restated snapshot's previous version is kept, with no report date.
+	var hist string
+	if err := b.db.Pool.QueryRow(ctx, `SELECT string_agg(format('%s %s %s windows_phone=%s', report_table, coalesce(report_date::text, '-'),
+		old_row->>'report_refresh_date', coalesce(old_row->>'windows_phone', 'NULL')), '; ') FROM row_history`).Scan(&hist); err != nil {
+		t.Fatal(err)
+	}
+	if want := "skype_device_usage_distribution_user_counts - 2026-11-21 windows_phone=NULL"; hist != want {
+		t.Errorf("history = %q, want %q", hist, want)
+	}
 	// The audit has the refresh date and no report dates.
 	var s string
 	if err := b.db.Pool.QueryRow(ctx, `SELECT string_agg(format('%s|%s|%s', report_refresh_date, coalesce(oldest_report_date::text, '-'),

@@ -260,16 +260,24 @@ RETURNING (xmax = 0)`
 // staged payload will overwrite with different metrics. It runs before
 // upsertSQL, in the same transaction, under the same rule ($1 is the run id).
 func historySQL(spec *report.Spec) string {
-	var old, inc []string
+	var old, inc, on []string
 	for _, c := range spec.Metrics {
 		n := pgx.Identifier{c.Name}.Sanitize()
 		old = append(old, "t."+n)
 		inc = append(inc, "s."+n)
 	}
+	for _, k := range spec.Key() {
+		n := pgx.Identifier{k}.Sanitize()
+		on = append(on, "s."+n+" = t."+n)
+	}
+	reportDate := "t.report_date"
+	if spec.Snapshot {
+		reportDate = "NULL::date"
+	}
 	return `INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
-SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, t.report_date, to_jsonb(t), $1
+SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, ` + reportDate + `, to_jsonb(t), $1
 FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` t
-JOIN ingest_stage s ON s.tenant_id = t.tenant_id AND s.report_date = t.report_date
+JOIN ingest_stage s ON ` + strings.Join(on, " AND ") + `
 WHERE s.report_refresh_date >= t.report_refresh_date
   AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)`
 }

@@ -267,7 +267,8 @@ func TestAzureIdentity(t *testing.T) {
 			clock := fakeclock.New(asOf)
 			sim := simOn(t, clock, graphsim.Options{Token: a.token})
 			args := append([]string{"run", "--graph-url", sim.URL(), "--authority-host", a.srv.URL,
-				"--tenant-id", tenant, "--client-id", clientID}, extra...)
+				"--tenant-id", tenant, "--client-id", clientID}, organizerReports...)
+			args = append(args, extra...)
 			code, stdout, stderr := b.ingestWith(t, hooks{clock: clock, authTransport: a.srv.Client()}, args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

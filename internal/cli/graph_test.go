@@ -48,10 +48,17 @@ func (b *bundle) ingestWith(t *testing.T, h hooks, args ...string) (code int, st
 	return code, out.String(), errOut.String()
 }
 
-// run runs `ingest run` against sim with the static token.
+// organizerReports limits a run to the two seeded reports: the extract
+// tests count requests per report, and two reports show every behaviour.
+// Pass "--report", "all" as extra to run every report.
+var organizerReports = []string{"--report", "organizer-activity-user-counts", "--report", "organizer-activity-minute-counts"}
+
+// run runs `ingest run` against sim with the static token, for the two
+// organizer reports unless extra says otherwise.
 func (b *bundle) run(t *testing.T, h hooks, sim *graphsim.Server, extra ...string) (int, string, string) {
 	t.Helper()
-	args := append([]string{"run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant}, extra...)
+	args := append([]string{"run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant}, organizerReports...)
+	args = append(args, extra...)
 	return b.ingestWith(t, h, args...)
 }
 

@@ -7,7 +7,8 @@ SELECT f.tenant_id,
        f.report,
        max(f.newest_report_date)                                 AS newest_report_date,
        max(f.report_refresh_date)                                AS newest_refresh_date,
-       current_date - max(f.newest_report_date)                  AS days_behind,
+       -- a snapshot report has no report date: its data is as of the refresh
+       current_date - coalesce(max(f.newest_report_date), max(f.report_refresh_date)) AS days_behind,
        max(r.finished_at)                                        AS last_success_at,
        max(r.run_id)                                             AS last_success_run_id
 FROM report_fetches f

@@ -1,11 +1,13 @@
 -- Per tenant and report: every report date missing between the first and the
 -- newest date loaded. Rendered over the report-spec table, so a new report
--- appears here without an edit.
+-- appears here without an edit; snapshot reports (no report date) have no
+-- gaps to show.
 CREATE OR REPLACE VIEW ingest_gaps AS
 WITH loaded AS (
-{{- range $i, $r := .Reports}}
-    {{if $i}}UNION ALL {{end}}SELECT '{{$r.Name}}'::text AS report, tenant_id, report_date FROM {{$r.Table}}
-{{- end}}
+{{- $first := true}}
+{{- range .Reports}}{{if not .Snapshot}}
+    {{if not $first}}UNION ALL {{end}}{{$first = false}}SELECT '{{.Name}}'::text AS report, tenant_id, report_date FROM {{.Table}}
+{{- end}}{{end}}
 ), bounds AS (
     SELECT report, tenant_id, min(report_date) AS first_date, max(report_date) AS newest_date
     FROM loaded GROUP BY report, tenant_id
