@@ -38,7 +38,7 @@ func tenantFlag() ucli.Flag {
 func graphFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "period", EnvVars: []string{"INGEST_PERIOD"}, Usage: "D7, D30, D90 or D180"},
-		&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "report to fetch, repeatable (see `ingest reports`); default all"},
+		&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "`REPORT` to fetch (a name that ingest reports prints), repeatable or comma-separated; default all"},
 		&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china: sets the Graph host, the authority host and the token scope"},
 		&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud); the token scope stays the cloud's"},
 		&ucli.StringFlag{Name: "authority-host", EnvVars: []string{"AZURE_AUTHORITY_HOST"}, Usage: "Entra ID authority, e.g. https://login.microsoftonline.com (default from --cloud); setting it turns instance discovery off"},

@@ -26,7 +26,7 @@ func loadFileCommand() *ucli.Command {
 		Usage:     "load CSV or JSON report files from disk (admin center export, PowerShell -OutFile); no Graph call",
 		ArgsUsage: "FILE...",
 		Flags: flags([]ucli.Flag{
-			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the report the files hold (see `ingest reports`)"},
+			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the `REPORT` the files hold (a name that ingest reports prints)"},
 			tenantFlag(),
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
