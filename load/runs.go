@@ -79,7 +79,8 @@ type Freshness struct {
 	NewestReportDate  *time.Time
 	NewestRefreshDate *time.Time
 	DaysBehind        int
-	LastSuccessAt     time.Time
+	// LastSuccessAt is nil until a run that fetched the report has ended.
+	LastSuccessAt *time.Time
 }
 
 // Freshness reads the ingest_freshness view.

@@ -380,3 +380,26 @@ func TestLeastPrivilegedRole(t *testing.T) {
 		t.Fatalf("grant-reader as %s: %v", role, err)
 	}
 }
+
+// TestFreshnessDuringARun: while a run is going (or after a crash left it
+// "running") freshness shows the data loaded so far and no last success yet.
+func TestFreshnessDuringARun(t *testing.T) {
+	t.Parallel()
+	b := setup(t) // its run is started and never finished
+	b.upsert(t, row("2026-11-21", "2026-11-21", 1, 2, 3))
+	fresh, err := b.db.Freshness(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh) != 1 || fresh[0].LastSuccessAt != nil || fresh[0].NewestReportDate == nil ||
+		fresh[0].NewestReportDate.Format(time.DateOnly) != "2026-11-21" {
+		t.Fatalf("freshness = %+v", fresh)
+	}
+	if err := b.db.FinishRun(context.Background(), b.run, nil); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err = b.db.Freshness(context.Background())
+	if err != nil || fresh[0].LastSuccessAt == nil {
+		t.Fatalf("after the run ended: %+v, %v", fresh, err)
+	}
+}

@@ -246,7 +246,7 @@ func statusCommand() *ucli.Command {
 			fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST SUCCESS")
 			for _, f := range fresh {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", f.TenantID, f.Report, dateOrDash(f.NewestReportDate),
-					dateOrDash(f.NewestRefreshDate), f.DaysBehind, f.LastSuccessAt.Format(time.RFC3339))
+					dateOrDash(f.NewestRefreshDate), f.DaysBehind, timeOrDash(f.LastSuccessAt))
 			}
 			w.Flush()
 			runs, err := db.LastRuns(c.Context, 10)
@@ -266,6 +266,13 @@ func statusCommand() *ucli.Command {
 			return w.Flush()
 		},
 	}
+}
+
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }
 
 func dateOrDash(t *time.Time) string {
