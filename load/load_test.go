@@ -131,8 +131,21 @@ func TestUpsertRule(t *testing.T) {
 	}
 	// A newer refresh with the same values moves the refresh date and keeps
 	// no history: nothing was restated.
+	var changedBefore time.Time
+	var runBefore int64
+	b.db.Pool.QueryRow(ctx, `SELECT changed_at, run_id FROM skype_organizer_activity_minute_counts WHERE report_date = '2026-11-21'`).Scan(&changedBefore, &runBefore)
+	run3, _ := b.db.StartRun(ctx, Run{Command: "test"})
+	b.run = run3
 	if c := b.upsert(t, row("2026-11-23", "2026-11-21", 4, -1, 6)); c != (Counts{1, 0, 1, 0, 0}) {
 		t.Errorf("refresh-only counts = %+v", c)
+	}
+	var changedAfter time.Time
+	var runAfter int64
+	var refresh time.Time
+	b.db.Pool.QueryRow(ctx, `SELECT changed_at, run_id, report_refresh_date FROM skype_organizer_activity_minute_counts WHERE report_date = '2026-11-21'`).Scan(&changedAfter, &runAfter, &refresh)
+	if !changedAfter.Equal(changedBefore) || runAfter != runBefore || refresh.Format(time.DateOnly) != "2026-11-23" {
+		t.Errorf("refresh-only update: changed_at %v→%v, run %d→%d (want unchanged), refresh %v (want 2026-11-23)",
+			changedBefore, changedAfter, runBefore, runAfter, refresh)
 	}
 	var n int
 	b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM row_history`).Scan(&n)

@@ -56,7 +56,9 @@ type Counts struct {
 // report.Spec.Key), is inserted when new, and updated only when the incoming
 // report_refresh_date is the same or newer and the refresh date or a metric
 // differs; otherwise it is left untouched, bookkeeping included.
-// report_period alone never causes an update.
+// report_period alone never causes an update. changed_at and run_id move
+// only when a metric changes: a newer refresh that restates nothing moves
+// the refresh date alone.
 func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts, error) {
 	c := Counts{Parsed: len(rows)}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -248,12 +250,30 @@ func upsertSQL(spec *report.Spec) string {
 		old = append(old, "t."+c)
 		inc = append(inc, "EXCLUDED."+c)
 	}
+	var oldM, incM []string
+	for _, c := range quoteAll(metricNames(spec)) {
+		oldM = append(oldM, "t."+c)
+		incM = append(incM, "EXCLUDED."+c)
+	}
+	// changed_at and run_id say when and by which run a value last changed:
+	// a newer refresh that restates nothing moves the refresh date only.
+	valueChanged := `(` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(incM, ", ") + `)`
 	return `INSERT INTO ` + pgx.Identifier{spec.Table}.Sanitize() + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
 SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ingest_stage
-ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `, changed_at = EXCLUDED.changed_at, run_id = EXCLUDED.run_id
+ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `,
+  changed_at = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.changed_at ELSE t.changed_at END,
+  run_id = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.run_id ELSE t.run_id END
 WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
   AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
 RETURNING (xmax = 0)`
+}
+
+func metricNames(spec *report.Spec) []string {
+	out := make([]string, len(spec.Metrics))
+	for i, c := range spec.Metrics {
+		out[i] = c.Name
+	}
+	return out
 }
 
 // historySQL copies to row_history the current version of every row that the
@@ -261,8 +281,7 @@ RETURNING (xmax = 0)`
 // upsertSQL, in the same transaction, under the same rule ($1 is the run id).
 func historySQL(spec *report.Spec) string {
 	var old, inc, on []string
-	for _, c := range spec.Metrics {
-		n := pgx.Identifier{c.Name}.Sanitize()
+	for _, n := range quoteAll(metricNames(spec)) {
 		old = append(old, "t."+n)
 		inc = append(inc, "s."+n)
 	}
