@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"text/template"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/m365ingest/ingest/report"
 )
@@ -73,10 +75,13 @@ func renderViews(fsys fs.FS) ([]viewFile, error) {
 }
 
 // applyViews (re)creates the views when their SQL changed since they were
-// last applied, and does nothing otherwise. On a change it drops every view
-// it created before and creates all of them again in file order, in one
-// transaction, and re-grants SELECT to the reader roles; analysts never see
-// a schema without its views.
+// last applied, or when one of them is missing, and does nothing otherwise.
+// On a change it first replaces them in place (CREATE OR REPLACE keeps
+// grants and any view an analyst built on ours); when a view's columns
+// changed so that this is impossible, it drops our views, without CASCADE,
+// and creates them again, all in one transaction. A view of someone else's
+// that depends on ours stops the migration with an error naming it, rather
+// than being dropped silently. Grants to reader roles are re-applied.
 func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 	files, err := renderViews(fsys)
 	if err != nil {
@@ -102,34 +107,31 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 		if err != nil {
 			return fmt.Errorf("views: %w", explain(err))
 		}
-		same := len(old) == len(files)
+		var missing int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS v(name)
+			WHERE NOT EXISTS (SELECT 1 FROM pg_views WHERE schemaname = $2 AND viewname = v.name)`,
+			allViews(files), db.Schema).Scan(&missing); err != nil {
+			return fmt.Errorf("views: %w", explain(err))
+		}
+		same := missing == 0 && len(old) == len(files)
 		for i := 0; same && i < len(files); i++ {
 			same = old[i].file == files[i].name && old[i].sum == files[i].sum
 		}
 		if same {
 			return nil
 		}
-		// Drop what we created before, newest first, and what the files are
-		// about to create (a view left by an older version of ingest).
-		var drop []string
-		for i := len(old) - 1; i >= 0; i-- {
-			drop = append(drop, old[i].views...)
+
+		var oldViews []string
+		for _, a := range old {
+			oldViews = append(oldViews, a.views...)
 		}
-		for _, f := range files {
-			drop = append(drop, f.views...)
-		}
-		for _, v := range dedupe(drop) {
-			if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+pgx.Identifier{v}.Sanitize()+` CASCADE`); err != nil {
-				return fmt.Errorf("views: drop %s: %w", v, explain(err))
-			}
+		if err := replaceViews(ctx, tx, files, oldViews); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM applied_views`); err != nil {
 			return fmt.Errorf("views: %w", explain(err))
 		}
 		for _, f := range files {
-			if _, err := tx.Exec(ctx, f.sql); err != nil {
-				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
-			}
 			if _, err := tx.Exec(ctx, `INSERT INTO applied_views (file, view_names, sha256) VALUES ($1, $2, $3)`, f.name, f.views, f.sum); err != nil {
 				return fmt.Errorf("views: %w", explain(err))
 			}
@@ -138,6 +140,59 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 		return grantReaders(ctx, tx, db.Schema, allViews(files))
 	})
 }
+
+// replaceViews applies the files in place when it can, else drops our
+// views (dependents first) and creates them again. Views of ours that no
+// file creates any more are dropped.
+func replaceViews(ctx context.Context, tx pgx.Tx, files []viewFile, oldViews []string) error {
+	newViews := allViews(files)
+	inPlace := func(tx pgx.Tx) error {
+		for _, f := range files {
+			if _, err := tx.Exec(ctx, f.sql); err != nil {
+				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
+			}
+		}
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, tx, inPlace) // a savepoint
+	if err != nil {
+		// Drop, newest first so that views built on earlier ones go first,
+		// and create again.
+		drop := slices.Clone(oldViews)
+		slices.Reverse(drop)
+		rev := slices.Clone(newViews)
+		slices.Reverse(rev)
+		for _, v := range dedupe(append(rev, drop...)) {
+			if err := dropView(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+		if err := inPlace(tx); err != nil {
+			return err
+		}
+	}
+	for i := len(oldViews) - 1; i >= 0; i-- {
+		if v := oldViews[i]; !slices.Contains(newViews, v) {
+			if err := dropView(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func dropView(ctx context.Context, tx pgx.Tx, v string) error {
+	if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+pgx.Identifier{v}.Sanitize()); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
+			return fmt.Errorf("views: %s must be re-created but other objects depend on it (%s); drop them, migrate, and create them again", v, oneLine(pe.Detail))
+		}
+		return fmt.Errorf("views: drop %s: %w", v, explain(err))
+	}
+	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func allViews(files []viewFile) []string {
 	var out []string

@@ -403,3 +403,46 @@ func TestFreshnessDuringARun(t *testing.T) {
 		t.Fatalf("after the run ended: %+v, %v", fresh, err)
 	}
 }
+
+// TestViewsKeepWhatOthersBuilt: a compatible change replaces our views in
+// place, so an analyst's view on top of them survives; an incompatible one
+// stops with an error naming the analyst's view instead of dropping it; a
+// view dropped by hand is created again by the next migrate.
+func TestViewsKeepWhatOthersBuilt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	v1 := fstest.MapFS{"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date FROM skype_organizer_activity_minute_counts;`)}}
+	if err := b.db.applyViews(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.Pool.Exec(ctx, `CREATE VIEW analyst_view AS SELECT report_date FROM va`); err != nil {
+		t.Fatal(err)
+	}
+	compatible := fstest.MapFS{"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date, audio_video FROM skype_organizer_activity_minute_counts;`)}}
+	if err := b.db.applyViews(ctx, compatible); err != nil {
+		t.Fatalf("compatible change: %v", err)
+	}
+	var n int
+	b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'va'`, b.db.Schema).Scan(&n)
+	if n != 3 {
+		t.Errorf("va has %d columns after the change, want 3", n)
+	}
+	incompatible := fstest.MapFS{"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS day FROM skype_organizer_activity_minute_counts;`)}}
+	err := b.db.applyViews(ctx, incompatible)
+	if err == nil || !strings.Contains(err.Error(), "analyst_view") {
+		t.Fatalf("incompatible change over an analyst's view: %v", err)
+	}
+	if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM analyst_view`).Scan(&n); err != nil {
+		t.Errorf("analyst view gone: %v", err)
+	}
+	if _, err := b.db.Pool.Exec(ctx, `DROP VIEW analyst_view; DROP VIEW va`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.applyViews(ctx, compatible); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM va`).Scan(&n); err != nil {
+		t.Errorf("a view dropped by hand was not re-created: %v", err)
+	}
+}
