@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,7 +62,9 @@ func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, er
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
-	cfg.MaxConns = 4
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 4 // one run needs few; the URL's pool_max_conns wins
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", redactErr(err))
@@ -154,7 +157,12 @@ type dbError struct {
 func (e *dbError) Error() string { return e.msg }
 func (e *dbError) Unwrap() error { return e.err }
 
-var passwordRE = regexp.MustCompile(`(?i)(://[^:/@\s]*:)[^@\s]*@|(password=)\S+`)
+var (
+	// user:password@ in a URL; the password may itself hold '@'.
+	urlPasswordRE = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^/\s]*@`)
+	// password=... in a DSN (quoted or not) or a URL's query string.
+	dsnPasswordRE = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)`)
+)
 
 // redactErr removes anything that looks like a password from an error text.
 func redactErr(err error) error {
@@ -172,14 +180,6 @@ func redactErr(err error) error {
 // Redact masks passwords in a database URL or DSN (or any text that holds
 // one).
 func Redact(s string) string {
-	return passwordRE.ReplaceAllStringFunc(s, func(m string) string {
-		if i := len(m) - 1; m[i] == '@' {
-			j := 3
-			for j < len(m) && m[j] != ':' {
-				j++
-			}
-			return m[:j+1] + "xxxxx@"
-		}
-		return m[:len("password=")] + "xxxxx"
-	})
+	s = urlPasswordRE.ReplaceAllString(s, "${1}xxxxx@")
+	return dsnPasswordRE.ReplaceAllString(s, "${1}xxxxx")
 }

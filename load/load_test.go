@@ -200,6 +200,10 @@ func TestRedact(t *testing.T) {
 		"postgres://u:hunter2@h:5432/db":      "postgres://u:xxxxx@h:5432/db",
 		"host=h user=u password=hunter2 db=x": "host=h user=u password=xxxxx db=x",
 		"postgres://u@h/db":                   "postgres://u@h/db",
+		"postgres://u:p@ss@h:5432/db":         "postgres://u:xxxxx@h:5432/db",
+		"host=h password='two words' user=u":  "host=h password=xxxxx user=u",
+		"postgres://h/db?password=pw&x=1":     "postgres://h/db?password=xxxxx&x=1",
+		"connect to postgres://u:pw@h failed": "connect to postgres://u:xxxxx@h failed",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -128,11 +127,7 @@ func (db *DB) lockHolder(ctx context.Context, conn *pgxpool.Conn, key int32) err
 	return le
 }
 
-func schemaKey(schema string) int32 {
-	h := fnv.New32a()
-	h.Write([]byte(schema))
-	return int32(h.Sum32())
-}
+func schemaKey(schema string) int32 { return int32(lockID("run", schema)) }
 
 // RunLockKeys are the two keys of the run lock for a schema, for operators
 // (pg_locks: classid, objid, objsubid 2) and tests.

@@ -3,6 +3,8 @@ package load
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // StorePayload keeps a payload as received, keyed by its sha256 and
@@ -10,13 +12,25 @@ import (
 // fail, or the process die, the payload is still there for `ingest replay`.
 // Upsert and RecordFetch store it too (a no-op once it is here).
 func (db *DB) StorePayload(ctx context.Context, p *Payload) error {
+	if err := storePayload(ctx, db.Pool, p); err != nil {
+		return explain(err)
+	}
+	return nil
+}
+
+// execer is what storePayload needs: a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func storePayload(ctx context.Context, q execer, p *Payload) error {
 	if p == nil {
 		return nil
 	}
-	const q = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
+	const sql = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
 		VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (sha256) DO NOTHING`
-	if _, err := db.Pool.Exec(ctx, q, p.SHA256, p.Body, len(p.Body), p.ContentType, p.Format); err != nil {
-		return fmt.Errorf("store payload %s: %w", p.SHA256, explain(err))
+	if _, err := q.Exec(ctx, sql, p.SHA256, p.Body, len(p.Body), p.ContentType, p.Format); err != nil {
+		return fmt.Errorf("store payload %s: %w", p.SHA256, err)
 	}
 	return nil
 }

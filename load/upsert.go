@@ -102,18 +102,6 @@ func (db *DB) RecordFetch(ctx context.Context, f Fetch, outcome string, cause er
 	return nil
 }
 
-func storePayload(ctx context.Context, tx pgx.Tx, p *Payload) error {
-	if p == nil {
-		return nil
-	}
-	const q = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
-		VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (sha256) DO NOTHING`
-	if _, err := tx.Exec(ctx, q, p.SHA256, p.Body, len(p.Body), p.ContentType, p.Format); err != nil {
-		return fmt.Errorf("store payload: %w", err)
-	}
-	return nil
-}
-
 func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Counts, rows []transform.Row, errText string) error {
 	const q = `INSERT INTO report_fetches (run_id, tenant_id, report, period, source, fetched_at, http_status, etag,
 		content_type, bytes, sha256, report_refresh_date, oldest_report_date, newest_report_date,
