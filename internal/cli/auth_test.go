@@ -41,6 +41,9 @@ type authority struct {
 	cert      *x509.Certificate
 	federated string // a federated token accepted as client assertion
 	token     string // the access token it issues
+	// down, when set, is the HTTP status every token request gets, as from
+	// an authority that fails rather than refuses.
+	down int
 
 	mu       sync.Mutex
 	requests []url.Values // token requests
@@ -72,6 +75,11 @@ func newAuthority(t *testing.T) *authority {
 		a.requests = append(a.requests, r.PostForm)
 		a.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if a.down != 0 {
+			w.WriteHeader(a.down)
+			json.NewEncoder(w).Encode(map[string]any{"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred."})
+			return
+		}
 		if err := a.check(r); err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client", "error_codes": []int{7000215},
@@ -324,6 +332,37 @@ func TestAzureIdentityRejected(t *testing.T) {
 	if strings.Contains(stderr, "wr0ng-s3cret-value") || strings.Contains(last, "Trace ID") {
 		t.Errorf("stderr holds the secret or Entra's trace lines:\n%s", stderr)
 	}
+	// The run is recorded as failed, with the same one line.
+	if got, want := b.scalar(t, `SELECT string_agg(command || ':' || period || ':' || status || ':' || error, ',') FROM S.ingest_runs`),
+		"run:D7:failed:"+strings.TrimPrefix(last, "ingest: "); got != want {
+		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
+	}
+}
+
+// TestAzureIdentityFails: an authority that fails (403 here, which azcore
+// does not retry) rather than refusing the credentials is a failed run,
+// exit 1, recorded with its reason; Graph is never called.
+func TestAzureIdentityFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := newAuthority(t)
+	a.secret, a.down = "the-right-one", http.StatusForbidden
+	sim := startSim(t, asOf)
+	code, _, stderr := b.ingestWith(t, hooks{authTransport: a.srv.Client()}, "run", "--graph-url", sim.URL(),
+		"--authority-host", a.srv.URL, "--tenant-id", tenant, "--client-id", clientID, "--client-secret", a.secret)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	last := lastLine(stderr)
+	if !strings.Contains(last, "HTTP 403") || !strings.Contains(last, "AADSTS90033") {
+		t.Errorf("last line %q lacks the authority's answer", last)
+	}
+	if got, want := b.scalar(t, `SELECT string_agg(status || ':' || error, ',') FROM S.ingest_runs`), "failed:"+strings.TrimPrefix(last, "ingest: "); got != want {
+		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
+	}
+	if n := len(sim.APIRequests()); n != 0 {
+		t.Errorf("Graph saw %d requests without a token", n)
+	}
 }
 
 // TestAuthModesNeedTheirSettings: each --auth mode names what it lacks, and
@@ -348,7 +387,9 @@ func TestAuthModesNeedTheirSettings(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
 			var out, errOut strings.Builder
-			code := Main(t.Context(), append([]string{"ingest", "run", "--tenant-id", tenant}, tc.args...), &out, &errOut, "test")
+			// No database answers there: the flags are checked before any
+			// connection, to the warehouse or to Entra ID.
+			code := Main(t.Context(), append([]string{"ingest", "run", "--database-url", deadDatabase, "--tenant-id", tenant}, tc.args...), &out, &errOut, "test")
 			if code != ExitUsage || !strings.Contains(lastLine(errOut.String()), tc.want) {
 				t.Errorf("exit %d, %q; want 2 and %q", code, lastLine(errOut.String()), tc.want)
 			}

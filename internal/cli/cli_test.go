@@ -324,6 +324,10 @@ func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
 	}
 }
 
+// deadDatabase is a database URL where nothing answers: a command given it
+// that exits 2 has found the usage error before connecting.
+const deadDatabase = "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable"
+
 func TestUsageErrorsExit2(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
@@ -333,8 +337,16 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--format", "json", "--access-token", "x", "--tenant-id", tenant},
 		{"run", "--report", "nope", "--access-token", "x"},
 		{"run", "--auth", "client-secret", "--tenant-id", tenant}, // no client id or secret (auto would try DefaultAzureCredential)
+		{"run", "--graph-url", "https://graph.microsoft.com/v1.0", "--access-token", "x", "--tenant-id", tenant},
+		{"run", "--access-token", "x", "--tenant-id", tenant, "--wait", "--wait-timeout", "0s"},
 		{"load-file", "--tenant-id", tenant, "x.csv"},
+		{"load-file", "--report", "organizer-activity-user-counts", "--tenant-id", tenant, "--wait", "--wait-timeout", "-1s", "x.csv"},
+		{"replay", "--report", "nope"},
 	} {
+		if args[0] != "no-such-command" {
+			// Nothing answers there: the usage error is found first.
+			args = append([]string{args[0], "--database-url", deadDatabase}, args[1:]...)
+		}
 		var out, errOut bytes.Buffer
 		code := Main(context.Background(), append([]string{"ingest"}, args...), &out, &errOut, "test")
 		if code != ExitUsage {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +72,7 @@ func flags(groups ...[]ucli.Flag) []ucli.Flag {
 
 // openDB connects and binds the schema.
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
+	log.Debug("connecting to the warehouse", "database", load.Redact(c.String("database-url")), "schema", c.String("schema"))
 	db, err := load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid schema") || strings.Contains(err.Error(), "parse database URL") {
@@ -110,10 +112,19 @@ type graphSetup struct {
 	concurrency int
 }
 
-// newGraph validates the Graph flags and builds the client. It fetches a
-// token up front (azidentity caches it) so that bad credentials fail before
-// any report, and to learn the tenant from its tid claim when not configured.
-func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
+// graphConfig is the Graph side of a run's configuration as the flags give
+// it, validated but not yet used: no token has been asked for.
+type graphConfig struct {
+	setup  graphSetup // client without Tokens, tenant as configured
+	cloud  extract.Cloud
+	mode   string // --auth as resolved
+	tokens extract.TokenSource
+}
+
+// parseGraph validates the Graph flags and builds the credential, without
+// any network call: a mistake in them is a usage error before the run
+// touches the warehouse or Entra ID.
+func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	cl, err := extract.LookupCloud(c.String("cloud"))
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -153,16 +164,37 @@ func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant := c.String("tenant-id")
-	tok, err := tokens.Token(c.Context)
+	return &graphConfig{
+		setup: graphSetup{
+			client: &extract.Client{
+				GraphURL: graphURL, APIVersion: apiVersion,
+				MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
+				MaxWait: c.Duration("max-retry-wait"), Log: log,
+				Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
+			},
+			tenant:      c.String("tenant-id"),
+			format:      format,
+			force:       c.Bool("force"),
+			concurrency: c.Int("concurrency"),
+		},
+		cloud: cl, mode: mode, tokens: tokens,
+	}, nil
+}
+
+// connect fetches a token up front (azidentity caches it) so that bad
+// credentials fail before any report, and resolves the tenant with its tid
+// claim when none is configured. A rejected credential is a usage error.
+func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSetup, error) {
+	tok, err := gc.tokens.Token(ctx)
 	if err != nil {
-		err = fmt.Errorf("get a token (--auth %s, scope %s): %w", mode, cl.Scope(), err)
+		err = fmt.Errorf("get a token (--auth %s, scope %s): %w", gc.mode, gc.cloud.Scope(), err)
 		var te *extract.TokenError
 		if errors.As(err, &te) && te.Rejected() {
 			return nil, &usageError{err}
 		}
 		return nil, err
 	}
+	tenant := gc.setup.tenant
 	if tenant == "" {
 		tid, ok := extract.TenantFromToken(tok)
 		if !ok {
@@ -170,19 +202,11 @@ func newGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 		}
 		tenant = tid
 	}
-	log.Debug("graph configured", "auth", mode, "cloud", cl.Name, "graph_url", graphURL, "scope", cl.Scope(), "tenant", tenant)
-	return &graphSetup{
-		client: &extract.Client{
-			GraphURL: graphURL, APIVersion: apiVersion, Tokens: tokens,
-			MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
-			MaxWait: c.Duration("max-retry-wait"), Log: log,
-			Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
-		},
-		tenant:      tenant,
-		format:      format,
-		force:       c.Bool("force"),
-		concurrency: c.Int("concurrency"),
-	}, nil
+	g := gc.setup
+	g.client.Tokens = gc.tokens
+	g.tenant = tenant
+	log.Debug("graph configured", "auth", gc.mode, "cloud", gc.cloud.Name, "graph_url", g.client.GraphURL, "scope", gc.cloud.Scope(), "tenant", tenant)
+	return &g, nil
 }
 
 // tokenSource builds the credential --auth asks for and returns the mode it

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,37 +58,32 @@ func loadFileCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			db, release, err := beginRun(c, log)
-			if err != nil {
-				return skipIfLocked(err)
-			}
-			defer release()
-			runID, err := db.StartRun(c.Context, load.Run{Command: "load-file", Host: hostname(), Version: version(c)})
+			wait, err := lockWait(c)
 			if err != nil {
 				return err
 			}
-			log = log.With("run_id", runID, "tenant", c.String("tenant-id"), "report", spec.Name)
-			var results []result
-			for _, path := range c.Args().Slice() {
-				start := time.Now()
-				f := load.Fetch{RunID: runID, TenantID: c.String("tenant-id"), Report: spec, Source: path}
-				body, err := readFile(path, c.Int64("max-payload-bytes"))
-				if err != nil {
-					results = append(results, failed(c.Context, log, db, f, err))
-					continue
-				}
-				format := sniffFormat(path, body, formatFlag)
-				sum := sha256.Sum256(body)
-				f.FetchedAt = time.Now().UTC()
-				f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
-				results = append(results, parseAndLoad(c.Context, log.With("file", path), db, f, format, 0, start))
-			}
-			runErr := summarize(results, "files")
-			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
-				log.Error("cannot record the end of the run", "error", err)
-			}
-			printResults(c.App.Writer, results)
-			return runErr
+			tenant, paths := c.String("tenant-id"), c.Args().Slice()
+			return execute(c, log, runPlan{
+				run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
+				wait: wait, noun: "files",
+				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
+					log = log.With("tenant", tenant, "report", spec.Name)
+					return &runWork{n: len(paths), workers: 1, log: log, item: func(i int) result {
+						path := paths[i]
+						start := time.Now()
+						f := load.Fetch{RunID: runID, TenantID: tenant, Report: spec, Source: path}
+						body, err := readFile(path, c.Int64("max-payload-bytes"))
+						if err != nil {
+							return failed(ctx, log, db, f, err)
+						}
+						format := sniffFormat(path, body, formatFlag)
+						sum := sha256.Sum256(body)
+						f.FetchedAt = time.Now().UTC()
+						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
+						return parseAndLoad(ctx, log.With("file", path), db, f, format, 0, start)
+					}}, nil
+				},
+			})
 		},
 	}
 }
@@ -154,47 +151,39 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			db, release, err := beginRun(c, log)
-			if err != nil {
-				return skipIfLocked(err)
-			}
-			defer release()
-			stored, err := db.StoredPayloads(c.Context, filter)
+			wait, err := lockWait(c)
 			if err != nil {
 				return err
 			}
-			runID, err := db.StartRun(c.Context, load.Run{Command: "replay", Host: hostname(), Version: version(c)})
-			if err != nil {
-				return err
-			}
-			log = log.With("run_id", runID)
-			log.Info("replay started", "payloads", len(stored))
-			var results []result
-			for _, s := range stored {
-				start := time.Now()
-				spec, err := report.Lookup(s.Report)
-				f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
-				if err != nil {
-					results = append(results, result{report: s.Report, source: s.Source, outcome: "failed", err: err})
-					continue
-				}
-				body, ct, err := db.PayloadBody(c.Context, s.SHA256)
-				if err != nil {
-					results = append(results, failed(c.Context, log, db, f, err))
-					continue
-				}
-				f.FetchedAt = time.Now().UTC()
-				f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
-				format, _ := transform.ParseFormat(s.Format)
-				_, days, _ := report.ValidPeriod(s.Period)
-				results = append(results, parseAndLoad(c.Context, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start))
-			}
-			runErr := summarize(results, "payloads")
-			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
-				log.Error("cannot record the end of the run", "error", err)
-			}
-			printResults(c.App.Writer, results)
-			return runErr
+			return execute(c, log, runPlan{
+				run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
+				wait: wait, noun: "payloads",
+				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
+					stored, err := db.StoredPayloads(ctx, filter)
+					if err != nil {
+						return nil, err
+					}
+					log.Info("replay started", "payloads", len(stored))
+					return &runWork{n: len(stored), workers: 1, log: log, item: func(i int) result {
+						s := stored[i]
+						start := time.Now()
+						spec, err := report.Lookup(s.Report)
+						f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
+						if err != nil {
+							return result{report: s.Report, source: s.Source, outcome: "failed", err: err}
+						}
+						body, ct, err := db.PayloadBody(ctx, s.SHA256)
+						if err != nil {
+							return failed(ctx, log, db, f, err)
+						}
+						f.FetchedAt = time.Now().UTC()
+						f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
+						format, _ := transform.ParseFormat(s.Format)
+						_, days, _ := report.ValidPeriod(s.Period)
+						return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start)
+					}}, nil
+				},
+			})
 		},
 	}
 }

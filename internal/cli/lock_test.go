@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/m365ingest/ingest/internal/pgtest"
 	"github.com/m365ingest/ingest/load"
@@ -150,6 +153,14 @@ func TestWaitTimeout(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(lastLine(stderr), "another run holds the lock since") || !strings.Contains(lastLine(stderr), "gave up after --wait-timeout 300ms") {
 		t.Fatalf("exit %d, last line %q", code, lastLine(stderr))
 	}
+	// The run that gave up is recorded as failed, with its one line.
+	if got, want := b.scalar(t, `SELECT string_agg(run_id || ':' || status || ':' || error || ':' || (finished_at IS NOT NULL), ',') FROM S.ingest_runs`),
+		"1:failed:"+strings.TrimPrefix(lastLine(stderr), "ingest: ")+":true"; got != want {
+		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
+	}
+	if n := len(sim.APIRequests()); n != 0 {
+		t.Errorf("the run that gave up sent %d requests to Graph", n)
+	}
 	go func() {
 		time.Sleep(500 * time.Millisecond)
 		conn.Exec(t.Context(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2)
@@ -157,5 +168,81 @@ func TestWaitTimeout(t *testing.T) {
 	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "20s")
 	if code != ExitOK || !strings.Contains(out, "loaded") {
 		t.Fatalf("waiting run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if got := b.scalar(t, `SELECT string_agg(run_id || ':' || status, ',' ORDER BY run_id) FROM S.ingest_runs`); got != "1:failed,2:succeeded" {
+		t.Errorf("ingest_runs = %s, want 1:failed,2:succeeded", got)
+	}
+}
+
+// holdRunLock takes the run lock of b's schema on a connection of the
+// test's own, as another process would, until the test ends.
+func holdRunLock(t *testing.T, b *bundle) {
+	t.Helper()
+	conn, err := pgtest.Pool(t).Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Release)
+	k1, k2 := load.RunLockKeys(b.schema)
+	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2) })
+}
+
+// TestLockedRunAsksNobody: a run that finds the lock taken exits 0 with its
+// one line before asking Entra ID for a token or Graph for anything, and
+// records no run.
+func TestLockedRunAsksNobody(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if code, out, errOut := b.ingest(t, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	holdRunLock(t, b)
+	a := newAuthority(t)
+	a.secret = "cl1ent-s3cret-" + randomText(4)
+	sim := startSim(t, asOf)
+	code, out, stderr := b.ingestWith(t, hooks{authTransport: a.srv.Client()}, "run", "--graph-url", sim.URL(),
+		"--authority-host", a.srv.URL, "--tenant-id", tenant, "--client-id", clientID, "--client-secret", a.secret)
+	if code != ExitOK || !strings.Contains(stderr, "ingest: another run holds the lock since") || out != "" {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if a.sawPath("/") {
+		t.Error("Entra ID was asked for a token")
+	}
+	if n := len(sim.APIRequests()); n != 0 {
+		t.Errorf("Graph saw %d requests", n)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "0" {
+		t.Errorf("%s runs recorded, want 0", n)
+	}
+}
+
+// TestMigrateFailureIsRecorded: when the migration fails (here a table sits
+// where a view goes), the run exits 1, is recorded as failed with the
+// reason, and calls nobody.
+func TestMigrateFailureIsRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if code, out, errOut := b.ingest(t, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	daily := pgx.Identifier{b.schema, "skype_organizer_daily"}.Sanitize()
+	if _, err := pgtest.Pool(t).Exec(context.Background(), `DROP VIEW `+daily+` CASCADE; CREATE TABLE `+daily+` (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	sim := startSim(t, asOf)
+	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant)
+	last := lastLine(stderr)
+	if code != ExitFailed || !strings.Contains(last, "skype_organizer_daily") {
+		t.Fatalf("exit %d, last line %q\n%s", code, last, out)
+	}
+	if got, want := b.scalar(t, `SELECT string_agg(command || ':' || period || ':' || status || ':' || error, ',') FROM S.ingest_runs`),
+		"run:D7:failed:"+strings.TrimPrefix(last, "ingest: "); got != want {
+		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
+	}
+	if n := len(sim.APIRequests()); n != 0 {
+		t.Errorf("Graph saw %d requests", n)
 	}
 }

@@ -59,37 +59,30 @@ func runCommand(name, usage, defaultPeriod string) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			g, err := newGraph(c, log)
+			gc, err := parseGraph(c, log)
 			if err != nil {
 				return err
 			}
-			db, release, err := beginRun(c, log)
-			if err != nil {
-				return skipIfLocked(err)
-			}
-			defer release()
-			runID, err := db.StartRun(c.Context, load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)})
+			wait, err := lockWait(c)
 			if err != nil {
 				return err
 			}
-			log = log.With("run_id", runID, "tenant", g.tenant)
-			log.Info("run started", "period", period, "reports", len(specs), "concurrency", g.concurrency, "force", g.force)
-			countSpentBudget(c.Context, log, db, g)
-			results := make([]result, len(specs))
-			forEach(g.concurrency, len(specs), func(i int) {
-				results[i] = fetchAndLoad(c.Context, log, db, g, runID, specs[i], period, days)
+			return execute(c, log, runPlan{
+				run:  load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)},
+				wait: wait, noun: "reports",
+				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
+					g, err := gc.connect(ctx, log)
+					if err != nil {
+						return nil, err
+					}
+					log = log.With("tenant", g.tenant)
+					log.Info("fetching reports", "reports", len(specs), "concurrency", g.concurrency, "force", g.force)
+					countSpentBudget(ctx, log, db, g)
+					return &runWork{n: len(specs), workers: g.concurrency, log: log, item: func(i int) result {
+						return fetchAndLoad(ctx, log, db, g, runID, specs[i], period, days)
+					}}, nil
+				},
 			})
-			runErr := summarize(results, "reports")
-			if err := db.FinishRun(c.Context, runID, runErr); err != nil {
-				log.Error("cannot record the end of the run", "error", err)
-			}
-			printResults(c.App.Writer, results)
-			if runErr != nil {
-				log.Error("run failed", "error", runErr)
-				return runErr
-			}
-			log.Info("run finished")
-			return nil
 		},
 	}
 }
