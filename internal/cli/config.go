@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -32,8 +33,8 @@ func dbFlags() []ucli.Flag {
 	}
 }
 
-func tenantFlag() ucli.Flag {
-	return &ucli.StringFlag{Name: "tenant-id", EnvVars: []string{"AZURE_TENANT_ID"}, Usage: "Entra tenant id (GUID); default the token's tid claim"}
+func tenantFlag(usage string) ucli.Flag {
+	return &ucli.StringFlag{Name: "tenant-id", EnvVars: []string{"AZURE_TENANT_ID"}, Usage: usage}
 }
 
 func graphFlags() []ucli.Flag {
@@ -48,7 +49,7 @@ func graphFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token " +
 			"(auto: token when --access-token is given, else client-secret when a client secret is, else default)"},
 		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere, for --auth token (e.g. for the simulator)"},
-		tenantFlag(),
+		tenantFlag("Entra tenant id: a GUID, or a domain such as contoso.onmicrosoft.com that the token's tid claim resolves; default the token's tid claim"),
 		&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id; with managed-identity, the client id of a user-assigned identity"},
 		&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret, for --auth client-secret"},
 		&ucli.StringFlag{Name: "client-certificate-path", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PATH"}, Usage: "PEM or PFX file with the certificate and its private key, for --auth client-certificate"},
@@ -183,7 +184,8 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 
 // connect fetches a token up front (azidentity caches it) so that bad
 // credentials fail before any report, and resolves the tenant with its tid
-// claim when none is configured. A rejected credential is a usage error.
+// claim. A rejected credential, or a tenant that does not add up, is a usage
+// error.
 func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSetup, error) {
 	tok, err := gc.tokens.Token(ctx)
 	if err != nil {
@@ -194,19 +196,41 @@ func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSet
 		}
 		return nil, err
 	}
-	tenant := gc.setup.tenant
-	if tenant == "" {
-		tid, ok := extract.TenantFromToken(tok)
-		if !ok {
-			return nil, usagef("tenant id unknown: set --tenant-id or AZURE_TENANT_ID (the token has no tid claim)")
-		}
-		tenant = tid
+	tenant, err := resolveTenant(gc.setup.tenant, tok)
+	if err != nil {
+		return nil, err
 	}
 	g := gc.setup
 	g.client.Tokens = gc.tokens
 	g.tenant = tenant
 	log.Debug("graph configured", "auth", gc.mode, "cloud", gc.cloud.Name, "graph_url", g.client.GraphURL, "scope", gc.cloud.Scope(), "tenant", tenant)
 	return &g, nil
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isGUID(s string) bool { return guidRE.MatchString(s) }
+
+// resolveTenant decides the tenant_id that a run's rows carry: a GUID, lower
+// case. The token's tid claim is the truth when it has one: a configured
+// GUID must be the same tenant, and a configured domain (which azidentity
+// accepts, such as contoso.onmicrosoft.com) gives way to it. Without a tid
+// claim the configured tenant must be the GUID itself.
+func resolveTenant(configured, token string) (string, error) {
+	tid, ok := extract.TenantFromToken(token)
+	switch {
+	case ok && !isGUID(tid):
+		return "", usagef("the token's tid claim %q is not a tenant id (a GUID)", tid)
+	case ok && isGUID(configured) && !strings.EqualFold(configured, tid):
+		return "", usagef("--tenant-id %s is not the tenant the token was issued for (its tid claim is %s)", configured, tid)
+	case ok:
+		return strings.ToLower(tid), nil
+	case configured == "":
+		return "", usagef("tenant id unknown: set --tenant-id or AZURE_TENANT_ID (the token has no tid claim)")
+	case !isGUID(configured):
+		return "", usagef("--tenant-id %q is not a GUID and the token has no tid claim to resolve it: give the tenant id (a GUID)", configured)
+	}
+	return strings.ToLower(configured), nil
 }
 
 // tokenSource builds the credential --auth asks for and returns the mode it

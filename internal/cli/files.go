@@ -29,7 +29,7 @@ func loadFileCommand() *ucli.Command {
 		ArgsUsage: "FILE...",
 		Flags: flags([]ucli.Flag{
 			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the `REPORT` the files hold (a name that ingest reports prints)"},
-			tenantFlag(),
+			tenantFlag("Entra tenant id (a GUID) the files came from"),
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
 		}, dbFlags(), lockFlags(), logFlags()),
@@ -44,6 +44,9 @@ func loadFileCommand() *ucli.Command {
 			}
 			if c.String("tenant-id") == "" {
 				return usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
+			}
+			if !isGUID(c.String("tenant-id")) {
+				return usagef("load-file: --tenant-id %q is not a GUID: files carry no token to resolve a domain, so give the tenant id itself", c.String("tenant-id"))
 			}
 			if c.NArg() == 0 {
 				return usagef("load-file needs at least one FILE")
@@ -62,7 +65,7 @@ func loadFileCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			tenant, paths := c.String("tenant-id"), c.Args().Slice()
+			tenant, paths := strings.ToLower(c.String("tenant-id")), c.Args().Slice()
 			return execute(c, log, runPlan{
 				run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
 				wait: wait, noun: "files",
