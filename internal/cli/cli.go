@@ -80,8 +80,8 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 		},
 		Commands: []*ucli.Command{
 			migrateCommand(),
-			runCommand("run", "the nightly job: fetch every report for --period (default D7) and load it; migrates first", "D7"),
-			runCommand("backfill", "run with --period D180 to fill history", "D180"),
+			runCommand("run", "the nightly job: fetch every report for --period (default D7) and load it; migrates first", "D7", "INGEST_PERIOD"),
+			runCommand("backfill", "run with --period D180 to fill history (INGEST_PERIOD does not apply)", "D180"),
 			loadFileCommand(),
 			replayCommand(),
 			reportsCommand(),

@@ -37,9 +37,11 @@ func tenantFlag(usage string) ucli.Flag {
 	return &ucli.StringFlag{Name: "tenant-id", EnvVars: []string{"AZURE_TENANT_ID"}, Usage: usage}
 }
 
-func graphFlags() []ucli.Flag {
+// graphFlags are the flags of run and backfill; period is their --period,
+// which differs between them.
+func graphFlags(period ucli.Flag) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "period", EnvVars: []string{"INGEST_PERIOD"}, Usage: "D7, D30, D90 or D180"},
+		period,
 		&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "`REPORT` to fetch (a name that ingest reports prints), repeatable or comma-separated; default all"},
 		&ucli.StringFlag{Name: "cloud", Value: "public", EnvVars: []string{"GRAPH_CLOUD"}, Usage: "public, usgov, usgov-dod or china: sets the Graph host, the authority host and the token scope"},
 		&ucli.StringFlag{Name: "graph-url", EnvVars: []string{"GRAPH_URL"}, Usage: "Graph scheme and host, e.g. https://graph.microsoft.com (default from --cloud); the token scope stays the cloud's"},

@@ -36,11 +36,14 @@ func migrateCommand() *ucli.Command {
 	}
 }
 
-func runCommand(name, usage, defaultPeriod string) *ucli.Command {
+// runCommand is run or backfill. Only run reads INGEST_PERIOD: the nightly
+// job's environment must not turn a backfill into a D7 run.
+func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Command {
+	period := &ucli.StringFlag{Name: "period", Value: defaultPeriod, EnvVars: periodEnv, Usage: "D7, D30, D90 or D180"}
 	return &ucli.Command{
 		Name:         name,
 		Usage:        usage,
-		Flags:        flags(graphFlags(), dbFlags(), lockFlags(), logFlags()),
+		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			period := c.String("period")
