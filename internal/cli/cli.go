@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -91,6 +92,25 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 		},
 		Metadata: map[string]any{"version": version},
 	}
+}
+
+// noArgs is the usage error of a command that takes no arguments but was
+// given some (nil when it was not), with hint on what to use instead.
+// urfave/cli stops reading flags at the first argument, so everything from
+// there on is listed.
+func noArgs(c *ucli.Context, hint string) error {
+	if !c.Args().Present() {
+		return nil
+	}
+	got := make([]string, c.NArg())
+	for i, a := range c.Args().Slice() {
+		got[i] = strconv.Quote(a)
+	}
+	msg := fmt.Sprintf("%s takes no arguments (got %s)", c.Command.Name, strings.Join(got, " "))
+	if hint != "" {
+		msg += "; " + hint
+	}
+	return usagef("%s", msg)
 }
 
 // onUsage makes a command's flag errors exit 2.

@@ -358,6 +358,41 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 }
 
+// TestExtraArgumentsAreUsageErrors: a command that takes no arguments says
+// so and exits 2 instead of ignoring them (and fetching every report, or
+// showing the status), before connecting to anything.
+func TestExtraArgumentsAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	dead := []string{"--database-url", deadDatabase}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "organizer-activity-user-counts"}, `run takes no arguments (got "organizer-activity-user-counts"); use --report`},
+		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "D30"}, `run takes no arguments (got "D30"); use --period`},
+		{[]string{"run", "x", "--period", "D30"}, `run takes no arguments (got "x" "--period" "D30"); use --report`},
+		{[]string{"backfill", "--access-token", "x", "--tenant-id", tenant, "all"}, `backfill takes no arguments (got "all"); use --report`},
+		{[]string{"replay", "2026-11-01"}, `replay takes no arguments (got "2026-11-01"); use --report or --since`},
+		{[]string{"status", "D30"}, `status takes no arguments (got "D30")`},
+		{[]string{"migrate", "oops"}, `migrate takes no arguments (got "oops")`},
+		{[]string{"reports", "skype"}, `reports takes no arguments (got "skype")`},
+		{[]string{"graph-sim", "--addr", "127.0.0.1:0", "now"}, `graph-sim takes no arguments (got "now")`},
+	} {
+		args := tc.args
+		if args[0] != "reports" && args[0] != "graph-sim" {
+			args = append(append([]string{args[0]}, dead...), args[1:]...)
+		}
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"ingest"}, args...), &out, &errOut, "test")
+		if last := lastLine(errOut.String()); code != ExitUsage || last != "ingest: "+tc.want {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, last, "ingest: "+tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: printed %q", tc.args, out.String())
+		}
+	}
+}
+
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]

@@ -137,6 +137,9 @@ func replayCommand() *ucli.Command {
 		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, "use --report or --since"); err != nil {
+				return err
+			}
 			specs, err := report.Select(c.StringSlice("report"))
 			if err != nil {
 				return usagef("%v", err)
@@ -193,9 +196,13 @@ func replayCommand() *ucli.Command {
 
 func reportsCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:  "reports",
-		Usage: "list the supported reports, their Graph functions, tables, keys and columns",
+		Name:         "reports",
+		Usage:        "list the supported reports, their Graph functions, tables, keys and columns",
+		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, ""); err != nil {
+				return err
+			}
 			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "REPORT\tGRAPH FUNCTION\tTABLE\tKEY\tCOLUMNS")
 			for _, s := range report.All {
@@ -225,6 +232,9 @@ func statusCommand() *ucli.Command {
 		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, ""); err != nil {
+				return err
+			}
 			db, err := openWarehouse(c, false)
 			if err != nil {
 				return err

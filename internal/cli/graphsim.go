@@ -29,6 +29,9 @@ func graphSimCommand() *ucli.Command {
 		}, logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, ""); err != nil {
+				return err
+			}
 			log, err := newLogger(c)
 			if err != nil {
 				return err

@@ -25,6 +25,9 @@ func migrateCommand() *ucli.Command {
 		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, ""); err != nil {
+				return err
+			}
 			db, err := openWarehouse(c, true)
 			if err != nil {
 				return err
@@ -46,6 +49,13 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
+			hint := "use --report"
+			if _, _, err := report.ValidPeriod(c.Args().First()); err == nil {
+				hint = "use --period"
+			}
+			if err := noArgs(c, hint); err != nil {
+				return err
+			}
 			period := c.String("period")
 			if period == "" {
 				period = defaultPeriod
