@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/m365ingest/ingest/internal/fakeclock"
@@ -44,5 +45,41 @@ func TestBackfillIgnoresINGEST_PERIOD(t *testing.T) {
 		if got != want {
 			t.Errorf("%s %v with INGEST_PERIOD=D7: run period, rows:report_period = %s, want %s", tc.command, tc.extra, got, want)
 		}
+	}
+}
+
+// TestReplaySinceFromEnvironment: INGEST_REPLAY_SINCE is replay's --since:
+// a date after the fetch replays nothing, one before it replays every
+// payload, --since on the command line wins, and a bad date is a usage
+// error.
+func TestReplaySinceFromEnvironment(t *testing.T) {
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{})
+	if code, out, errOut := b.run(t, hooks{clock: clock}, sim); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for i, tc := range []struct {
+		env   string
+		extra []string
+		want  int // payloads replayed
+	}{
+		{"2099-01-01", nil, 0},
+		{"2000-01-01", nil, 2},
+		{"2000-01-01", []string{"--since", "2099-01-01"}, 0},
+	} {
+		t.Setenv("INGEST_REPLAY_SINCE", tc.env)
+		code, out, errOut := b.ingestWith(t, hooks{}, append([]string{"replay"}, tc.extra...)...)
+		if code != ExitOK {
+			t.Fatalf("INGEST_REPLAY_SINCE=%s replay %v: exit %d\n%s\n%s", tc.env, tc.extra, code, out, errOut)
+		}
+		runID := i + 2
+		if got := b.scalar(t, `SELECT count(*) FROM S.report_fetches WHERE run_id = $1`, runID); got != fmt.Sprint(tc.want) {
+			t.Errorf("INGEST_REPLAY_SINCE=%s replay %v replayed %s payloads, want %d", tc.env, tc.extra, got, tc.want)
+		}
+	}
+	t.Setenv("INGEST_REPLAY_SINCE", "yesterday")
+	if code, _, errOut := b.ingestWith(t, hooks{}, "replay"); code != ExitUsage || !strings.Contains(lastLine(errOut), "INGEST_REPLAY_SINCE") {
+		t.Errorf("INGEST_REPLAY_SINCE=yesterday: exit %d, %q; want 2 naming the variable", code, lastLine(errOut))
 	}
 }

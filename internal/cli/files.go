@@ -133,7 +133,7 @@ func replayCommand() *ucli.Command {
 		Usage: "re-transform and reload payloads stored by earlier runs; no Graph call",
 		Flags: flags([]ucli.Flag{
 			&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "replay only this report, repeatable; default all"},
-			&ucli.TimestampFlag{Name: "since", Layout: time.DateOnly, Usage: "replay payloads fetched on or after this date (YYYY-MM-DD)"},
+			&ucli.TimestampFlag{Name: "since", Layout: time.DateOnly, EnvVars: []string{"INGEST_REPLAY_SINCE"}, Usage: "replay payloads fetched on or after this date (YYYY-MM-DD)"},
 		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
