@@ -87,9 +87,10 @@ func startSim(t *testing.T, asOf time.Time) *graphsim.Server {
 
 var asOf = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// TestRunLoadsEveryReport drives `ingest run --report all` against the
-// simulator, over CSV from v1.0 and JSON from beta, and checks every value of
-// every report's table against what the simulator served.
+// TestRunLoadsEveryReport drives `ingest run --report all --period D30`
+// against the simulator, over CSV from v1.0 and JSON from beta, and checks
+// every value of every report's table against what the simulator served.
+// D30, not D7: the simulated month has empty 3rd-party cells, the week none.
 func TestRunLoadsEveryReport(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, version, format string }{
@@ -101,14 +102,37 @@ func TestRunLoadsEveryReport(t *testing.T) {
 			b := setup(t)
 			sim := startSim(t, asOf)
 			code, stdout, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
-				"--report", "all", "--api-version", tc.version, "--format", tc.format)
+				"--report", "all", "--period", "D30", "--api-version", tc.version, "--format", tc.format)
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			b.checkTables(t, asOf.AddDate(0, 0, -2), 7)
+			refresh := asOf.AddDate(0, 0, -2)
+			b.checkTables(t, refresh, 30)
+			// An empty cell is NULL, never 0: as many NULL 3rd-party counts as
+			// the simulator served empty cells, and it did serve some.
+			spec, err := report.Lookup(userReport)
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := slices.IndexFunc(spec.Metrics, func(c report.Column) bool { return c.Name == "dial_in_out_3rd_party" })
+			if col < 0 {
+				t.Fatalf("%s has no dial_in_out_3rd_party", spec.Name)
+			}
+			served := 0
+			for _, r := range graphsim.Generate(spec, "", refresh, 30) {
+				if r.Values[col] == nil {
+					served++
+				}
+			}
+			if served == 0 {
+				t.Fatal("the simulator served no empty 3rd-party cell in D30: the NULL check below proves nothing")
+			}
+			if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts WHERE dial_in_out_3rd_party IS NULL`); n != fmt.Sprint(served) {
+				t.Errorf("%s NULL dial_in_out_3rd_party, want %d (the empty cells served)", n, served)
+			}
 			var audit []string
 			for _, spec := range report.All {
-				audit = append(audit, fmt.Sprintf("%s:loaded:%d", spec.Name, len(graphsim.Generate(spec, "", asOf, 7))))
+				audit = append(audit, fmt.Sprintf("%s:loaded:%d", spec.Name, len(graphsim.Generate(spec, "", asOf, 30))))
 			}
 			slices.Sort(audit)
 			if s := b.scalar(t, `SELECT string_agg(report || ':' || outcome || ':' || rows_inserted, ',' ORDER BY report) FROM S.report_fetches`); s != strings.Join(audit, ",") {
@@ -117,8 +141,8 @@ func TestRunLoadsEveryReport(t *testing.T) {
 			if s := b.scalar(t, `SELECT status FROM S.ingest_runs`); s != "succeeded" {
 				t.Errorf("run status = %s", s)
 			}
-			if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_daily WHERE tenant_id = $1`, tenant); n != "7" {
-				t.Errorf("skype_organizer_daily has %s rows, want 7", n)
+			if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_daily WHERE tenant_id = $1`, tenant); n != "30" {
+				t.Errorf("skype_organizer_daily has %s rows, want 30", n)
 			}
 			if strings.Contains(stderr, "test-token") || strings.Contains(stderr, "sig=") {
 				t.Errorf("logs hold a secret:\n%s", stderr)
@@ -186,10 +210,19 @@ func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 				}
 			}
 		}
-	}
-	// The simulator leaves some 3rd-party cells empty: they must be NULL.
-	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts WHERE dial_in_out_3rd_party IS NULL`); n == "0" {
-		t.Log("no empty 3rd-party cell in this week of simulated data")
+		// An empty cell is NULL, never 0: per column, as many NULLs as the
+		// simulator served empty cells.
+		for i, c := range cols {
+			served := 0
+			for _, w := range want {
+				if w.Values[i] == nil {
+					served++
+				}
+			}
+			if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table+` WHERE `+pgx.Identifier{c}.Sanitize()+` IS NULL`); n != fmt.Sprint(served) {
+				t.Errorf("%s.%s has %s NULLs, want %d (the empty cells served)", spec.Table, c, n, served)
+			}
+		}
 	}
 }
 
