@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,15 +68,33 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		t.Fatalf("build: %v", err)
 	}
 	sim := startSim(t, asOf)
-	// Graph answers slowly, so the first run holds the lock while the
-	// second starts.
+	// Graph answers nothing until one of the two processes has exited, so
+	// the run that took the lock still holds it, however late the other
+	// starts. A bug that let both load would have both wait here: after a
+	// generous safety timeout the gate opens anyway, so that the test fails
+	// rather than hangs.
 	target, _ := url.Parse(sim.URL())
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(1500 * time.Millisecond)
+	gate := make(chan struct{})
+	var openOnce sync.Once
+	var openedBy atomic.Value
+	open := func(by string) {
+		openOnce.Do(func() {
+			openedBy.Store(by)
+			close(gate)
+		})
+	}
+	safety := time.AfterFunc(60*time.Second, func() { open("the 60 s safety timeout") })
+	defer safety.Stop()
+	blocked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return
+		}
 		proxy.ServeHTTP(w, r)
 	}))
-	t.Cleanup(slow.Close)
+	t.Cleanup(blocked.Close)
 
 	b := setup(t)
 	type outcome struct {
@@ -87,7 +107,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(bin, "run", "--graph-url", slow.URL, "--access-token", "test-token", "--tenant-id", tenant,
+			cmd := exec.Command(bin, "run", "--graph-url", blocked.URL, "--access-token", "test-token", "--tenant-id", tenant,
 				"--database-url", b.url, "--schema", b.schema, "--log-format", "json")
 			var out, errOut bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -99,9 +119,13 @@ func TestTwoRunsAtOnce(t *testing.T) {
 				code = -1
 			}
 			results[i] = outcome{code, out.String(), errOut.String()}
+			open(fmt.Sprintf("process %d exiting", i))
 		}()
 	}
 	wg.Wait()
+	if by := openedBy.Load(); by != "process 0 exiting" && by != "process 1 exiting" {
+		t.Errorf("Graph's gate was opened by %v, not by a process exiting", by)
+	}
 	skipped := 0
 	for i, r := range results {
 		if r.code != 0 {
