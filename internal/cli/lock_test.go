@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -155,7 +156,8 @@ func TestTwoRunsAtOnce(t *testing.T) {
 }
 
 // TestWaitTimeout: with --wait a second run waits for the first and then
-// runs; with a short --wait-timeout it gives up with exit 1.
+// runs; with a short --wait-timeout it gives up with exit 1. The lock is let
+// go once the waiting run is seen waiting for it in pg_locks.
 func TestWaitTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -185,11 +187,34 @@ func TestWaitTimeout(t *testing.T) {
 	if n := len(sim.APIRequests()); n != 0 {
 		t.Errorf("the run that gave up sent %d requests to Graph", n)
 	}
+	// Unlock once the waiting run is seen waiting on the lock in pg_locks.
+	pool := pgtest.Pool(t)
+	unlocked := make(chan error, 1)
 	go func() {
-		time.Sleep(500 * time.Millisecond)
-		conn.Exec(t.Context(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2)
+		const waiting = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var seen bool
+			if err := pool.QueryRow(context.Background(), waiting, k1, k2).Scan(&seen); err != nil {
+				unlocked <- err
+				return
+			}
+			if seen {
+				break
+			}
+			if time.Now().After(deadline) {
+				unlocked <- errors.New("no backend waited for the run lock within 20 s")
+				return
+			}
+		}
+		_, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2)
+		unlocked <- err
 	}()
-	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "20s")
+	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "30s")
+	if err := <-unlocked; err != nil {
+		t.Fatalf("unlock: %v", err)
+	}
 	if code != ExitOK || !strings.Contains(out, "loaded") {
 		t.Fatalf("waiting run: exit %d\n%s\n%s", code, out, stderr)
 	}
