@@ -96,7 +96,6 @@ func TestCancelDuringCopy(t *testing.T) {
 		seen.Store(int64(i))
 		if i == 5000 {
 			cancel()
-			time.Sleep(50 * time.Millisecond) // let the cancellation reach the connection
 		}
 	}
 	defer func() { copyHook = nil }()
@@ -107,11 +106,11 @@ func TestCancelDuringCopy(t *testing.T) {
 	if err == nil {
 		t.Fatal("cancelled load succeeded")
 	}
-	if seen.Load() < 5000 {
-		t.Fatalf("COPY stopped before the hook cancelled (row %d)", seen.Load())
+	if n := seen.Load(); n < 5000 || n >= int64(len(rows)) {
+		t.Fatalf("COPY read %d of %d rows: the cancellation did not land in the middle of it", n, len(rows))
 	}
 	if !errors.Is(err, context.Canceled) {
-		t.Logf("error: %v", err)
+		t.Errorf("error = %v, want one wrapping context.Canceled", err)
 	}
 	if err := b.db.RecordFetch(ctx, f, "failed", err); err != nil {
 		t.Fatal(err)
