@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,9 +61,13 @@ func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, er
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = 4 // one run needs few; the URL's pool_max_conns wins
+	// A run holds one connection for its lock and needs others to migrate
+	// and load: fewer than 3 would wait forever while holding the lock.
+	if cfg.MaxConns < 3 {
+		cfg.MaxConns = 3
 	}
+	cc := cfg.ConnConfig
+	log.Debug("connecting to the warehouse", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User, "schema", schema)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", redactErr(err))
@@ -158,10 +161,11 @@ func (e *dbError) Error() string { return e.msg }
 func (e *dbError) Unwrap() error { return e.err }
 
 var (
-	// user:password@ in a URL; the password may itself hold '@'.
-	urlPasswordRE = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^/\s]*@`)
-	// password=... in a DSN (quoted or not) or a URL's query string.
-	dsnPasswordRE = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)`)
+	// user:password@ in a URL; the password may itself hold '@' or '/'.
+	urlPasswordRE = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)\S*@`)
+	// password=... or sslpassword=... in a DSN (quoted or not) or a URL's
+	// query string.
+	dsnPasswordRE = regexp.MustCompile(`(?i)((?:\b|ssl)password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)`)
 )
 
 // redactErr removes anything that looks like a password from an error text.

@@ -204,6 +204,9 @@ func TestRedact(t *testing.T) {
 		"host=h password='two words' user=u":  "host=h password=xxxxx user=u",
 		"postgres://h/db?password=pw&x=1":     "postgres://h/db?password=xxxxx&x=1",
 		"connect to postgres://u:pw@h failed": "connect to postgres://u:xxxxx@h failed",
+		"postgres://u:pa/ss@h/db":             "postgres://u:xxxxx@h/db",
+		"host=h sslpassword=KEY password=PW":  "host=h sslpassword=xxxxx password=xxxxx",
+		"postgres://u@h/db?sslpassword=KEY":   "postgres://u@h/db?sslpassword=xxxxx",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)

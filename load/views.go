@@ -156,13 +156,14 @@ func replaceViews(ctx context.Context, tx pgx.Tx, files []viewFile, oldViews []s
 	}
 	err := pgx.BeginFunc(ctx, tx, inPlace) // a savepoint
 	if err != nil {
-		// Drop, newest first so that views built on earlier ones go first,
-		// and create again.
+		// Drop, newest first so that views built on earlier ones go first:
+		// the old views in reverse creation order (the dependencies that
+		// exist), then any new name not among them; and create again.
 		drop := slices.Clone(oldViews)
 		slices.Reverse(drop)
 		rev := slices.Clone(newViews)
 		slices.Reverse(rev)
-		for _, v := range dedupe(append(rev, drop...)) {
+		for _, v := range dedupe(append(drop, rev...)) {
 			if err := dropView(ctx, tx, v); err != nil {
 				return err
 			}

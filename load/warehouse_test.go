@@ -445,3 +445,56 @@ func TestViewsKeepWhatOthersBuilt(t *testing.T) {
 		t.Errorf("a view dropped by hand was not re-created: %v", err)
 	}
 }
+
+// TestViewRemovedWhileItsBaseChanges: a view that the new files no longer
+// create, built on a view that changes incompatibly, goes without blocking.
+func TestViewRemovedWhileItsBaseChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	v1 := fstest.MapFS{
+		"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS d FROM skype_organizer_activity_minute_counts;`)},
+		"020_b.sql": {Data: []byte(`CREATE OR REPLACE VIEW vb AS SELECT d FROM va;`)},
+	}
+	if err := b.db.applyViews(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	v2 := fstest.MapFS{
+		"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS day FROM skype_organizer_activity_minute_counts;`)},
+	}
+	if err := b.db.applyViews(ctx, v2); err != nil {
+		t.Fatalf("removing vb while va changes: %v", err)
+	}
+	var views string
+	b.db.Pool.QueryRow(ctx, `SELECT string_agg(viewname, ',' ORDER BY viewname) FROM pg_views WHERE schemaname = $1`, b.db.Schema).Scan(&views)
+	if views != "va" {
+		t.Errorf("views = %s, want va", views)
+	}
+}
+
+// TestPoolOfOneStillRuns: a URL asking for one connection would leave a run
+// holding the lock and waiting forever for a second; Connect keeps at least
+// three.
+func TestPoolOfOneStillRuns(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := Connect(ctx, url+sep+"pool_max_conns=1", schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lock, err := db.LockRun(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate while holding the lock on a pool of one: %v", err)
+	}
+}

@@ -96,21 +96,32 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 
 // noArgs is the usage error of a command that takes no arguments but was
 // given some (nil when it was not), with hint on what to use instead.
-// urfave/cli stops reading flags at the first argument, so everything from
-// there on is listed.
+// urfave/cli stops reading flags at the first argument, so what follows it
+// may be flags and their values (secrets among them): only the first
+// argument is quoted.
 func noArgs(c *ucli.Context, hint string) error {
 	if !c.Args().Present() {
 		return nil
 	}
-	got := make([]string, c.NArg())
-	for i, a := range c.Args().Slice() {
-		got[i] = strconv.Quote(a)
+	msg := fmt.Sprintf("%s takes no arguments (got %s)", c.Command.Name, strconv.Quote(c.Args().First()))
+	if flagsAfterArgs(c.Args().Tail()) {
+		msg += "; flags must come before arguments"
 	}
-	msg := fmt.Sprintf("%s takes no arguments (got %s)", c.Command.Name, strings.Join(got, " "))
 	if hint != "" {
 		msg += "; " + hint
 	}
 	return usagef("%s", msg)
+}
+
+// flagsAfterArgs reports whether any of args looks like a flag: given after
+// an argument, urfave/cli did not read it.
+func flagsAfterArgs(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return true
+		}
+	}
+	return false
 }
 
 // onUsage makes a command's flag errors exit 2.

@@ -403,7 +403,7 @@ func TestExtraArgumentsAreUsageErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "organizer-activity-user-counts"}, `run takes no arguments (got "organizer-activity-user-counts"); use --report`},
 		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "D30"}, `run takes no arguments (got "D30"); use --period`},
-		{[]string{"run", "x", "--period", "D30"}, `run takes no arguments (got "x" "--period" "D30"); use --report`},
+		{[]string{"run", "x", "--period", "D30"}, `run takes no arguments (got "x"); flags must come before arguments; use --report`},
 		{[]string{"backfill", "--access-token", "x", "--tenant-id", tenant, "all"}, `backfill takes no arguments (got "all"); use --report`},
 		{[]string{"replay", "2026-11-01"}, `replay takes no arguments (got "2026-11-01"); use --report or --since`},
 		{[]string{"status", "D30"}, `status takes no arguments (got "D30")`},

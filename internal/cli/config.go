@@ -75,7 +75,6 @@ func flags(groups ...[]ucli.Flag) []ucli.Flag {
 
 // openDB connects and binds the schema.
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
-	log.Debug("connecting to the warehouse", "database", load.Redact(c.String("database-url")), "schema", c.String("schema"))
 	db, err := load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid schema") || strings.Contains(err.Error(), "parse database URL") {

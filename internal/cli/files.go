@@ -51,6 +51,11 @@ func loadFileCommand() *ucli.Command {
 			if c.NArg() == 0 {
 				return usagef("load-file needs at least one FILE")
 			}
+			if flagsAfterArgs(c.Args().Slice()) {
+				// urfave/cli reads no flag after the first FILE; quoting them
+				// back could print a secret.
+				return usagef("load-file: flags must come before the FILE arguments")
+			}
 			formatFlag := c.String("format")
 			if formatFlag != "auto" {
 				if _, err := transform.ParseFormat(formatFlag); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -27,8 +28,10 @@ func lockWait(c *ucli.Context) (time.Duration, error) {
 		return 0, nil
 	}
 	wait := c.Duration("wait-timeout")
-	if wait <= 0 {
-		return 0, usagef("--wait-timeout must be positive")
+	// Postgres takes lock_timeout in whole milliseconds, 0 meaning forever,
+	// and at most 2^31-1 of them.
+	if wait < time.Millisecond || wait.Milliseconds() > math.MaxInt32 {
+		return 0, usagef("--wait-timeout %s: want from 1ms to %s", wait, time.Duration(math.MaxInt32)*time.Millisecond)
 	}
 	return wait, nil
 }
