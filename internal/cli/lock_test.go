@@ -134,7 +134,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		}
 		if strings.Contains(r.stderr, "another run holds the lock since") {
 			skipped++
-			if !strings.Contains(r.stderr, "ingest: another run holds the lock since") || strings.Contains(r.stdout, "loaded") {
+			if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "ingest: another run holds the lock since") || strings.Contains(r.stdout, "loaded") {
 				t.Errorf("process %d: skipped without its one line, or loaded too:\n%s\n%s", i, r.stdout, r.stderr)
 			}
 		}

@@ -75,7 +75,6 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 		if errors.As(err, &le) {
 			if p.wait <= 0 {
 				fmt.Fprintf(c.App.ErrWriter, "ingest: %s; not starting (use --wait to wait for it)\n", le)
-				log.Info("not starting: another run holds the lock", "holder_run_id", le.RunID, "since", le.Since)
 				return nil
 			}
 			err = fmt.Errorf("%s; gave up after --wait-timeout %s", le, p.wait)
