@@ -202,6 +202,14 @@ func TestViewsOnHandComputedData(t *testing.T) {
 	}
 }
 
+// chainedViews is a view set where vb is built on va.
+func chainedViews() fstest.MapFS {
+	return fstest.MapFS{
+		"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS d FROM skype_organizer_activity_minute_counts;`)},
+		"020_b.sql": {Data: []byte(`CREATE OR REPLACE VIEW vb AS SELECT d FROM va;`)},
+	}
+}
+
 // TestViewsRecreatedOnlyWhenChanged: an unchanged set of view files touches
 // nothing; a changed one (here a column renamed, which CREATE OR REPLACE
 // alone cannot do) replaces the views and keeps the readers' grants.
@@ -209,10 +217,7 @@ func TestViewsRecreatedOnlyWhenChanged(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	v1 := fstest.MapFS{
-		"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS d FROM skype_organizer_activity_minute_counts;`)},
-		"020_b.sql": {Data: []byte(`CREATE OR REPLACE VIEW vb AS SELECT d FROM va;`)},
-	}
+	v1 := chainedViews()
 	if err := b.db.applyViews(ctx, v1); err != nil {
 		t.Fatal(err)
 	}
@@ -452,10 +457,7 @@ func TestViewRemovedWhileItsBaseChanges(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	v1 := fstest.MapFS{
-		"010_a.sql": {Data: []byte(`CREATE OR REPLACE VIEW va AS SELECT tenant_id, report_date AS d FROM skype_organizer_activity_minute_counts;`)},
-		"020_b.sql": {Data: []byte(`CREATE OR REPLACE VIEW vb AS SELECT d FROM va;`)},
-	}
+	v1 := chainedViews()
 	if err := b.db.applyViews(ctx, v1); err != nil {
 		t.Fatal(err)
 	}

@@ -181,12 +181,7 @@ func (s *Server) Close() error {
 func (s *Server) DownloadRequests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.seen))
-	for i, r := range s.seen {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
+	return cloneRequests(s.seen)
 }
 
 // APIRequests returns every request the API saw (download requests on the
@@ -194,8 +189,14 @@ func (s *Server) DownloadRequests() []Request {
 func (s *Server) APIRequests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.apiSeen))
-	for i, r := range s.apiSeen {
+	return cloneRequests(s.apiSeen)
+}
+
+// cloneRequests copies recorded requests, headers included, so callers
+// cannot race with the handlers that append to them.
+func cloneRequests(rs []Request) []Request {
+	out := make([]Request, len(rs))
+	for i, r := range rs {
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}
