@@ -7,8 +7,15 @@
 // the download request is a fresh one that never carries an Authorization
 // header or cookies, whatever host or port it points at, and it is followed
 // only when it is https (or http on a loopback address, for the simulator).
-// The download URL's query string is a credential and never appears in logs
-// or errors (see RedactURL).
+// The token itself goes only to an https Graph URL, or plain http on
+// loopback (see CheckGraphURL). A download URL carries its credential in its
+// path or query: logs, errors and attempts show it as scheme and host with a
+// fingerprint (see MaskURL). Error text never holds the token or any
+// "Bearer ..." credential a server echoes.
+//
+// Each request, reading its body included, is bounded by
+// Client.RequestTimeout, and by what is left of Client.MaxWait plus one
+// RequestTimeout, so one Fetch lasts at most MaxWait plus one request.
 //
 // Client retries what is worth retrying, within Client.MaxAttempts tries per
 // request and Client.MaxWait of total time: 429, 503 and 504 after
@@ -20,7 +27,8 @@
 // of a tenant spreads a 429 to all requests to that tenant and keeps each
 // report within Graph's request budget.
 //
-// With If-None-Match set, a 304 comes back as a Payload with NotModified set.
+// With If-None-Match set, a 304 comes back as a Payload with NotModified set;
+// without it, a 304 is a failure.
 // In JSON (beta) mode an @odata.nextLink on Graph's host is followed and the
 // pages are joined into one document.
 package extract
@@ -37,6 +45,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +57,9 @@ import (
 
 // DefaultMaxWait bounds the total time spent on one report's retries.
 const DefaultMaxWait = 2 * time.Minute
+
+// DefaultRequestTimeout bounds one request, reading its body included.
+const DefaultRequestTimeout = 2 * time.Minute
 
 // DefaultMaxAttempts bounds the tries of one request.
 const DefaultMaxAttempts = 4
@@ -60,16 +73,17 @@ const maxPages = 1000
 // Client fetches report payloads from Graph. One Client serves one tenant;
 // its methods are safe for concurrent use.
 type Client struct {
-	// GraphURL is the scheme and host, such as https://graph.microsoft.com.
+	// GraphURL is the scheme and host, such as https://graph.microsoft.com;
+	// Fetch refuses one that CheckGraphURL refuses.
 	GraphURL string
 	// APIVersion is v1.0 or beta.
 	APIVersion string
 	// Tokens supplies the bearer token for Graph requests. It is asked before
 	// every Graph request (azidentity caches and refreshes the token).
 	Tokens TokenSource
-	// HTTP is the transport used for both hops; nil means a default one.
-	// Client never lets it follow redirects and never gives it a cookie jar.
-	HTTP *http.Client
+	// Transport carries both hops; nil means http.DefaultTransport. Client
+	// sends each request itself: nothing follows redirects or keeps cookies.
+	Transport http.RoundTripper
 	// MaxPayloadBytes caps the payload; 0 means DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
 	// MaxAttempts bounds the tries of each request: the Graph call (asking
@@ -79,6 +93,10 @@ type Client struct {
 	// MaxWait bounds the time one Fetch may spend retrying: no retry starts
 	// later than MaxWait after the first request. 0 means DefaultMaxWait.
 	MaxWait time.Duration
+	// RequestTimeout bounds one request, reading its body included; a
+	// request starting late gets no more than what is left of MaxWait plus
+	// RequestTimeout. 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// Limiter paces the tenant's requests; share one among the Clients of a
 	// tenant. nil means one private to this Client.
 	Limiter *Limiter
@@ -122,11 +140,13 @@ type Payload struct {
 	Attempts []Attempt
 }
 
-// Error is a failed fetch. Its text never holds a token or a download URL's
-// query string.
+// Error is a failed fetch. Neither its text nor its fields hold the token, a
+// "Bearer ..." credential, or a download URL or @odata.nextLink beyond its
+// scheme and host.
 type Error struct {
 	Report string
-	// URL is redacted.
+	// URL is the Graph function URL, or a download URL or nextLink as MaskURL
+	// shows it.
 	URL    string
 	Status int
 	// Code and Message come from Graph's error body when it has one.
@@ -178,9 +198,12 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	if c.Tokens == nil {
 		return nil, errors.New("extract: no token source")
 	}
+	if err := CheckGraphURL(c.GraphURL); err != nil {
+		return nil, &Error{Report: req.Report.Name, URL: RedactURL(c.GraphURL), Err: fmt.Errorf("refusing to send the token: %w", err)}
+	}
 	clock := c.clock()
 	f := &fetch{
-		c: c, req: req, clock: clock, hc: c.httpClient(), lim: c.limiter(),
+		c: c, req: req, clock: clock, rt: c.transport(), lim: c.limiter(),
 		log:      c.logger().With("report", req.Report.Name, "period", req.Period),
 		deadline: clock.Now().Add(cmpOr(c.MaxWait, DefaultMaxWait)),
 		tries:    cmpOr(c.MaxAttempts, DefaultMaxAttempts),
@@ -188,7 +211,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	}
 	apiURL := c.FunctionURL(req)
 	start := clock.Now()
-	p, err := f.graph(ctx, apiURL, req.IfNoneMatch)
+	p, err := f.graph(ctx, apiURL, apiURL, req.IfNoneMatch)
 	if err == nil && req.Format == transform.JSON && !p.NotModified {
 		p, err = f.pages(ctx, p)
 	}
@@ -198,6 +221,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 			fe = &Error{URL: apiURL, Err: err}
 		}
 		fe.Report, fe.Attempts = req.Report.Name, f.attempts
+		f.scrubError(fe)
 		return nil, fe
 	}
 	p.Source, p.Attempts, p.FetchedAt = apiURL, f.attempts, clock.Now().UTC()
@@ -211,37 +235,42 @@ type fetch struct {
 	c        *Client
 	req      Request
 	clock    Clock
-	hc       *http.Client
+	rt       http.RoundTripper
 	lim      *Limiter
 	log      *slog.Logger
 	deadline time.Time
 	tries    int
 	key      string
 	attempts []Attempt
+	// secrets are the strings scrub removes: every token handed out and
+	// every download URL and nextLink seen, in their renderings.
+	secrets []string
 }
 
 // graph GETs a Graph URL with the token, retrying, and follows a redirect to
-// the download URL; an expired download URL makes it ask Graph again.
-func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload, error) {
+// the download URL; an expired download URL makes it ask Graph again. shown
+// is rawURL as errors, attempts and logs show it.
+func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*Payload, error) {
 	for try := 1; ; try++ {
 		if err := f.lim.acquire(ctx, f.key, f.req.Format, f.deadline); err != nil {
-			return nil, &Error{URL: rawURL, Err: err}
+			return nil, &Error{URL: shown, Err: err}
 		}
 		token, err := f.c.Tokens.Token(ctx)
 		if err != nil {
-			return nil, &Error{URL: rawURL, Err: fmt.Errorf("get token: %w", err)}
+			return nil, &Error{URL: shown, Err: fmt.Errorf("get token: %w", err)}
 		}
+		f.secret(minTokenLen, token)
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return nil, &Error{URL: rawURL, Err: err}
+			return nil, &Error{URL: shown, Err: errors.New(errText(err))}
 		}
 		r.Header.Set("Authorization", "Bearer "+token)
 		r.Header.Set("Accept", "text/csv, application/json")
 		if ifNoneMatch != "" {
 			r.Header.Set("If-None-Match", ifNoneMatch)
 		}
-		a := Attempt{Phase: "graph", URL: rawURL, At: f.clock.Now()}
-		resp, err := f.hc.Do(r)
+		a := Attempt{Phase: "graph", URL: shown, At: f.clock.Now()}
+		resp, err := f.send(ctx, r)
 		wait := time.Duration(-1)
 		var retryErr error
 		switch {
@@ -259,6 +288,11 @@ func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload
 		case resp.StatusCode == http.StatusNotModified:
 			a.Status = resp.StatusCode
 			drain(resp)
+			if ifNoneMatch == "" {
+				a.Error = errUnsolicited304.Error()
+				f.record(a)
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: errUnsolicited304}
+			}
 			f.record(a)
 			return f.notModified(resp, ifNoneMatch), nil
 		case resp.StatusCode == http.StatusOK:
@@ -272,18 +306,22 @@ func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload
 			a.Error = err.Error()
 			if !retryable {
 				f.record(a)
-				return nil, &Error{URL: rawURL, Status: resp.StatusCode, Err: err}
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: err}
 			}
 			retryErr = err
 		case isRedirect(resp.StatusCode):
 			a.Status = resp.StatusCode
+			raw := resp.Header.Get("Location")
+			f.secret(minURLPartLen, raw)
 			loc, lerr := resp.Location()
 			etag := resp.Header.Get("ETag")
 			drain(resp)
-			f.record(a)
-			if lerr != nil {
-				return nil, &Error{URL: rawURL, Status: resp.StatusCode, Err: errors.New("redirect without a usable Location")}
+			if lerr != nil || loc.Host == "" {
+				a.Error = "redirect without a usable Location"
+				f.record(a)
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: fmt.Errorf("redirect without a usable Location (%s)", MaskURL(raw))}
 			}
+			f.record(a)
 			p, expired, err := f.download(ctx, loc, ifNoneMatch)
 			if err == nil {
 				if p.ETag == "" {
@@ -305,10 +343,10 @@ func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload
 		default:
 			a.Status = resp.StatusCode
 			f.record(a)
-			return nil, graphError(rawURL, resp)
+			return nil, graphError(shown, resp)
 		}
 		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
-			return nil, &Error{URL: rawURL, Status: a.Status, Err: err}
+			return nil, &Error{URL: shown, Status: a.Status, Err: err}
 		}
 	}
 }
@@ -317,7 +355,8 @@ func (f *fetch) graph(ctx context.Context, rawURL, ifNoneMatch string) (*Payload
 // credentials of ours, retrying. expired is set when the URL answered 403,
 // 404 or 410.
 func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) (p *Payload, expired bool, err error) {
-	shown := RedactURL(loc.String())
+	f.secretURL(loc)
+	shown := MaskURL(loc.String())
 	if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
 		return nil, false, &Error{URL: shown, Err: errors.New("refusing download URL: not https (plain http is allowed only on loopback)")}
 	}
@@ -329,13 +368,13 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 		// the Graph request.
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
 		if err != nil {
-			return nil, false, &Error{URL: shown, Err: redactErr(err, loc)}
+			return nil, false, &Error{URL: shown, Err: errors.New("redirect without a usable Location")}
 		}
 		if ifNoneMatch != "" {
 			r.Header.Set("If-None-Match", ifNoneMatch)
 		}
 		a := Attempt{Phase: "download", URL: shown, At: f.clock.Now()}
-		resp, err := f.hc.Do(r)
+		resp, err := f.send(ctx, r)
 		wait := time.Duration(-1)
 		var retryErr error
 		switch {
@@ -343,7 +382,7 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()
 			}
-			a.Error = redactErr(errors.New(errText(err)), loc).Error()
+			a.Error = f.scrub(errText(err))
 			retryErr = errors.New(a.Error)
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 			a.Status, a.Error = resp.StatusCode, "expired or refused"
@@ -358,6 +397,11 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 		case resp.StatusCode == http.StatusNotModified:
 			a.Status = resp.StatusCode
 			drain(resp)
+			if ifNoneMatch == "" {
+				a.Error = errUnsolicited304.Error()
+				f.record(a)
+				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: errUnsolicited304}
+			}
 			f.record(a)
 			return f.notModified(resp, ifNoneMatch), false, nil
 		case resp.StatusCode == http.StatusOK:
@@ -368,7 +412,6 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 				f.record(a)
 				return p, false, nil
 			}
-			err = redactErr(err, loc)
 			a.Error = err.Error()
 			if !retryable {
 				f.record(a)
@@ -391,26 +434,146 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 // backoff). It records a, pauses the tenant on a throttling status and
 // sleeps, or returns why it gives up.
 func (f *fetch) retry(ctx context.Context, a *Attempt, try int, wait time.Duration, cause error) error {
-	if wait < 0 {
+	asked := wait >= 0 // by Retry-After
+	if !asked {
 		wait = backoff(try)
 	}
 	if a.Status == http.StatusTooManyRequests || a.Status == http.StatusServiceUnavailable {
 		f.lim.Pause(wait)
 	}
-	if why := retryLimit(try, f.tries, f.clock.Now().Add(wait), f.deadline); why != "" {
+	now := f.clock.Now()
+	why := retryLimit(try, f.tries, now.Add(wait), f.deadline)
+	if why != "" && asked && try < f.tries {
+		why = fmt.Sprintf("giving up after %d tries: Retry-After asks for a wait of %v, more than the %v left under the retry time limit (--max-retry-wait)",
+			try, wait, max(f.deadline.Sub(now), 0).Round(time.Second))
+	}
+	if why != "" {
 		f.record(*a)
 		return fmt.Errorf("%s; last: %w", why, cause)
 	}
 	a.Wait = wait
 	f.record(*a)
-	f.log.Warn("retrying", "phase", a.Phase, "url", a.URL, "attempt", try, "status", a.Status, "error", a.Error, "wait", wait)
+	f.log.Warn("retrying", "phase", a.Phase, "url", f.scrub(a.URL), "attempt", try, "status", a.Status, "error", f.scrub(a.Error), "wait", wait)
 	return f.clock.Sleep(ctx, wait)
 }
 
+// record keeps an attempt, scrubbed, and logs it.
 func (f *fetch) record(a Attempt) {
+	a.URL, a.Error = f.scrub(a.URL), f.scrub(a.Error)
 	f.log.Debug("request", "phase", a.Phase, "url", a.URL, "status", a.Status, "error", a.Error)
 	f.attempts = append(f.attempts, a)
 }
+
+// errUnsolicited304 is a 304 to a request that sent no If-None-Match: it
+// says nothing about any payload we hold.
+var errUnsolicited304 = errors.New("304 Not Modified without If-None-Match")
+
+// send makes one request with the transport. The request, reading its body
+// included (the caller closes it), is bounded by the request timeout, and by
+// what is left of the retry time limit plus one request timeout.
+func (f *fetch) send(ctx context.Context, r *http.Request) (*http.Response, error) {
+	limit := cmpOr(f.c.RequestTimeout, DefaultRequestTimeout)
+	d := min(limit, f.deadline.Sub(f.clock.Now())+limit)
+	if d <= 0 {
+		return nil, errors.New("no time left for a request: the retry time limit (--max-retry-wait) and one request timeout (--request-timeout) have passed")
+	}
+	rctx, cancel := context.WithTimeout(ctx, d)
+	timedOut := func(err error) error {
+		if err != nil && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {
+			if d < limit {
+				return fmt.Errorf("request timed out after %v (--request-timeout, cut to what is left of --max-retry-wait)", d.Round(time.Millisecond))
+			}
+			return fmt.Errorf("request timed out after %v (--request-timeout)", d)
+		}
+		return err
+	}
+	resp, err := f.rt.RoundTrip(r.WithContext(rctx))
+	if err != nil {
+		cancel()
+		return nil, timedOut(err)
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, cancel: cancel, timedOut: timedOut}
+	return resp, nil
+}
+
+// timedBody ends its request's timeout when closed and says when a read
+// failed because of it.
+type timedBody struct {
+	io.ReadCloser
+	cancel   context.CancelFunc
+	timedOut func(error) error
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.timedOut(err)
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// Shortest strings scrub removes: shorter ones would mangle the text, and
+// are not credentials.
+const (
+	minTokenLen   = 4
+	minURLPartLen = 8
+)
+
+// bearerRE is a bearer credential in any text.
+var bearerRE = regexp.MustCompile(`(?i)\bbearer\s+[^\s"',;]+`)
+
+// secret adds strings for scrub to remove, longest first.
+func (f *fetch) secret(minLen int, ss ...string) {
+	for _, s := range ss {
+		if len(s) >= minLen && !slices.Contains(f.secrets, s) {
+			f.secrets = append(f.secrets, s)
+		}
+	}
+	slices.SortFunc(f.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+// secretURL adds a download URL or nextLink to the secrets, in the
+// renderings an error may quote.
+func (f *fetch) secretURL(u *url.URL) {
+	f.secret(minURLPartLen, u.String(), u.Redacted(), u.Host+u.RequestURI(), u.RequestURI(), u.EscapedPath(), u.Path, u.RawQuery, u.Query().Encode())
+	if p, ok := u.User.Password(); ok {
+		f.secret(minTokenLen, p)
+	}
+}
+
+// scrub removes every token handed out, every download URL and nextLink seen
+// and any bearer credential from s.
+func (f *fetch) scrub(s string) string {
+	for _, sec := range f.secrets {
+		s = strings.ReplaceAll(s, sec, "REDACTED")
+	}
+	return bearerRE.ReplaceAllString(s, "Bearer REDACTED")
+}
+
+// scrubError scrubs a failure's fields; its Err keeps its chain for
+// errors.Is and errors.As but shows scrubbed text.
+func (f *fetch) scrubError(e *Error) {
+	e.URL, e.Code, e.Message, e.Hint = f.scrub(e.URL), f.scrub(e.Code), f.scrub(e.Message), f.scrub(e.Hint)
+	if e.Err != nil {
+		if text := e.Err.Error(); f.scrub(text) != text {
+			e.Err = &scrubbedError{text: f.scrub(text), err: e.Err}
+		}
+	}
+}
+
+type scrubbedError struct {
+	text string
+	err  error
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+func (e *scrubbedError) Unwrap() error { return e.err }
 
 func (f *fetch) notModified(resp *http.Response, ifNoneMatch string) *Payload {
 	etag := resp.Header.Get("ETag")
@@ -463,30 +626,35 @@ func (f *fetch) pages(ctx context.Context, first *Payload) (*Payload, error) {
 	n := 1
 	for page.Next != "" {
 		next := page.Next
+		shown := MaskURL(next)
+		f.secret(minURLPartLen, next)
+		if u, err := url.Parse(next); err == nil {
+			f.secretURL(u)
+		}
 		n++
 		switch {
 		case n > maxPages:
-			return nil, &Error{URL: next, Err: fmt.Errorf("more than %d pages", maxPages)}
+			return nil, &Error{URL: shown, Err: fmt.Errorf("more than %d pages", maxPages)}
 		case !sameOrigin(next, f.c.GraphURL):
-			return nil, &Error{URL: RedactURL(next), Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
+			return nil, &Error{URL: shown, Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
 		case seen[next]:
-			return nil, &Error{URL: next, Err: errors.New("@odata.nextLink repeats an earlier page")}
+			return nil, &Error{URL: shown, Err: errors.New("@odata.nextLink repeats an earlier page")}
 		}
 		seen[next] = true
-		p, err := f.graph(ctx, next, "")
+		p, err := f.graph(ctx, next, shown, "")
 		if err != nil {
 			return nil, err
 		}
 		if p.NotModified {
-			return nil, &Error{URL: next, Status: p.Status, Err: errors.New("unexpected 304 for a page")}
+			return nil, &Error{URL: shown, Status: p.Status, Err: errors.New("unexpected 304 for a page")}
 		}
 		page.Value, page.Next = nil, ""
 		if err := json.Unmarshal(p.Body, &page); err != nil {
-			return nil, &Error{URL: next, Status: p.Status, Err: fmt.Errorf("page %d: %w", n, err)}
+			return nil, &Error{URL: shown, Status: p.Status, Err: fmt.Errorf("page %d: %w", n, err)}
 		}
 		values = append(values, page.Value...)
 		if total += len(p.Body); int64(total) > cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes) {
-			return nil, &Error{URL: next, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes))}
+			return nil, &Error{URL: shown, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes))}
 		}
 	}
 	body, err := json.Marshal(struct {
@@ -510,30 +678,14 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
-// redactErr drops the URL's query string from an error's text.
-func redactErr(err error, u *url.URL) error {
-	if err == nil {
-		return nil
+// transport is what sends requests. Not an http.Client: it would parse a
+// redirect's Location itself (and fail with the whole header in its error)
+// before letting us refuse to follow it.
+func (c *Client) transport() http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s %s: %w", ue.Op, RedactURL(ue.URL), ue.Err)
-	}
-	if u.RawQuery != "" && strings.Contains(err.Error(), u.RawQuery) {
-		return errors.New(strings.ReplaceAll(err.Error(), u.RawQuery, "REDACTED"))
-	}
-	return err
-}
-
-func (c *Client) httpClient() *http.Client {
-	base := c.HTTP
-	if base == nil {
-		base = &http.Client{Timeout: 5 * time.Minute}
-	}
-	hc := *base
-	hc.Jar = nil
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &hc
+	return http.DefaultTransport
 }
 
 func (c *Client) clock() Clock {
@@ -577,7 +729,7 @@ func isRedirect(code int) bool {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -591,8 +743,54 @@ func sameOrigin(raw, base string) bool {
 	return err == nil && berr == nil && strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) && u.User == nil
 }
 
-// RedactURL drops the query string and any user info from a URL: a
-// preauthenticated download URL carries its credential there.
+// CheckGraphURL says what is wrong with a Graph URL, if anything: it must
+// be a scheme and host only (no user info, path, query or fragment, not even
+// an empty "?" or "#"), https, or plain http on loopback (127.0.0.0/8, ::1,
+// localhost) for the simulator: the bearer token goes to it.
+func CheckGraphURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL: %s", errText(err))
+	case strings.Contains(raw, "#"):
+		return errors.New("has a fragment: want a scheme and host only")
+	case strings.Contains(raw, "?"):
+		return errors.New("has a query: want a scheme and host only")
+	case u.User != nil:
+		return errors.New("has user info: want a scheme and host only")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return errors.New("has no host: want a scheme and host, such as https://graph.microsoft.com")
+	case u.Path != "" && u.Path != "/":
+		return errors.New("has a path: want a scheme and host only (the API version and report function are added)")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("plain http is allowed only on loopback (127.0.0.0/8, ::1, localhost): the bearer token would go out in clear; use https")
+	}
+	return fmt.Errorf("scheme %q: want https", u.Scheme)
+}
+
+// MaskURL shows a URL that may carry a credential anywhere past its host (a
+// preauthenticated download URL, an @odata.nextLink) as its scheme and host
+// and a fingerprint, the first 8 hex digits of the whole URL's SHA-256, that
+// tells two URLs apart without revealing either. A URL that does not parse
+// shows as its fingerprint only.
+func MaskURL(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	fp := hex.EncodeToString(sum[:4])
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "[unparsable URL, sha256:" + fp + "]"
+	}
+	return u.Scheme + "://" + u.Host + "/[redacted sha256:" + fp + "]"
+}
+
+// RedactURL drops the query string, fragment and any user info from a
+// configured URL (--graph-url, --authority-host) for an error message. A
+// download URL carries its credential in its path too: show it with
+// MaskURL.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -115,7 +115,7 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "tok3n") {
 			t.Fatalf("error = %v", err)
 		}
-		if !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "?REDACTED") {
+		if !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "/[redacted sha256:") {
 			t.Errorf("error does not say what failed: %v", err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -81,14 +82,23 @@ func backoff(attempt int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceil)) + 1)
 }
 
+// maxRetryAfter is the longest Retry-After in whole seconds that a Duration
+// holds; a longer one is taken as this (it fails the report all the same).
+const maxRetryAfter = time.Duration(math.MaxInt64) / time.Second * time.Second
+
 // retryAfter parses Retry-After as seconds or an HTTP date; -1 when absent
-// or unparsable.
+// or unparsable. Seconds too many for a Duration are maxRetryAfter, never a
+// wrapped short wait.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return -1
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

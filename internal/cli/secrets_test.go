@@ -102,7 +102,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	if m := sigQuery.FindString(audit); m != "" {
 		t.Errorf("the audit tables hold a download signature (%q)", m)
 	}
-	if !strings.Contains(audit, "?REDACTED") {
+	if !strings.Contains(audit, "/[redacted sha256:") {
 		t.Error("the audit has no redacted download URL: the scenarios did not reach the download")
 	}
 }
