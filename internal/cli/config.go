@@ -62,6 +62,7 @@ func graphFlags(period ucli.Flag) []ucli.Flag {
 		&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "fail a payload larger than this"},
 		&ucli.IntFlag{Name: "max-attempts", Value: extract.DefaultMaxAttempts, EnvVars: []string{"INGEST_MAX_ATTEMPTS"}, Usage: "tries per request (429/503/504, connection errors, truncated bodies, expired download URLs)"},
 		&ucli.DurationFlag{Name: "max-retry-wait", Value: extract.DefaultMaxWait, EnvVars: []string{"INGEST_MAX_RETRY_WAIT"}, Usage: "bound on the time one report may spend retrying: no retry starts later than this after its first request"},
+		&ucli.DurationFlag{Name: "request-timeout", Value: extract.DefaultRequestTimeout, EnvVars: []string{"INGEST_REQUEST_TIMEOUT"}, Usage: "bound on one HTTP request, reading its body included; a report takes at most --max-retry-wait plus one of these"},
 	}
 }
 
@@ -133,9 +134,8 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	}
 	graphURL := cl.GraphURL
 	if g := c.String("graph-url"); g != "" {
-		u, err := url.Parse(g)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return nil, usagef("invalid --graph-url %q: want a scheme and host only, such as https://graph.microsoft.com", extract.RedactURL(g))
+		if err := extract.CheckGraphURL(g); err != nil {
+			return nil, usagef("invalid --graph-url %q: %v", extract.RedactURL(g), err)
 		}
 		graphURL = strings.TrimRight(g, "/")
 	}
@@ -158,6 +158,9 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	if c.Duration("max-retry-wait") <= 0 {
 		return nil, usagef("invalid --max-retry-wait %v: want a positive duration such as 2m", c.Duration("max-retry-wait"))
 	}
+	if c.Duration("request-timeout") <= 0 {
+		return nil, usagef("invalid --request-timeout %v: want a positive duration such as 2m", c.Duration("request-timeout"))
+	}
 	if c.Int64("max-payload-bytes") <= 0 {
 		return nil, usagef("invalid --max-payload-bytes %d: want a positive size", c.Int64("max-payload-bytes"))
 	}
@@ -171,7 +174,7 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 			client: &extract.Client{
 				GraphURL: graphURL, APIVersion: apiVersion,
 				MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
-				MaxWait: c.Duration("max-retry-wait"), Log: log,
+				MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
 				Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
 			},
 			tenant:      c.String("tenant-id"),
