@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/internal/pgtest"
+)
+
+// minuteHeader is organizer-activity-minute-counts' CSV header.
+const minuteHeader = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
+
+// minuteWeek is a whole D7 payload of organizer-activity-minute-counts:
+// the 7 report dates ending at newest (newest first, as Graph writes
+// them), refreshed on refresh, each value base plus the day's offset.
+func minuteWeek(refresh, newest string, base int) string {
+	end, err := time.Parse(time.DateOnly, newest)
+	if err != nil {
+		panic(err)
+	}
+	var b strings.Builder
+	b.WriteString("\uFEFF" + minuteHeader)
+	for i := range 7 {
+		fmt.Fprintf(&b, "%s,%s,7,%d,%d,%d\r\n", refresh, end.AddDate(0, 0, -i).Format(time.DateOnly), base+i, base+10+i, base+20+i)
+	}
+	return b.String()
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestReplayEndsWithTheLastFetch: payload A is loaded, then B (same refresh
+// date, other values: B supersedes A), then A again (A supersedes B).
+// Replaying into an emptied table must end with A's data, as the loads
+// did: payloads are replayed in the order of their last fetch, not their
+// first. A second replay ends the same way.
+func TestReplayEndsWithTheLastFetch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.csv", minuteWeek("2026-11-21", "2026-11-21", 100))
+	bb := writeFile(t, dir, "b.csv", minuteWeek("2026-11-21", "2026-11-21", 500))
+	for _, path := range []string{a, bb, a} {
+		if code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, path); code != ExitOK {
+			t.Fatalf("load-file %s: exit %d\n%s\n%s", path, code, out, errOut)
+		}
+	}
+	const sum = `SELECT sum(audio_video)::text FROM S.skype_organizer_activity_minute_counts`
+	want := b.scalar(t, sum)
+	if want != "721" { // 100+…+106
+		t.Fatalf("after loading A, B, A: sum = %s, want A's 721", want)
+	}
+	truncate := func() {
+		t.Helper()
+		if _, err := pgtest.Pool(t).Exec(context.Background(), "TRUNCATE "+pgx.Identifier{b.schema, "skype_organizer_activity_minute_counts"}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	truncate()
+	if code, out, errOut := b.ingest(t, "replay"); code != ExitOK {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := b.scalar(t, sum); got != want {
+		t.Errorf("after replay: sum = %s, want A's %s (replay rolled back to the superseded B)", got, want)
+	}
+	truncate()
+	if code, out, errOut := b.ingest(t, "replay"); code != ExitOK {
+		t.Fatalf("second replay: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := b.scalar(t, sum); got != want {
+		t.Errorf("after a second replay: sum = %s, want A's %s (a replay's own fetches reordered the payloads)", got, want)
+	}
+}
