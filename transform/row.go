@@ -47,6 +47,12 @@ type rowBuilder struct {
 	// one parsed is kept to skip parsing it again.
 	lastRefreshText []byte
 	lastRefresh     time.Time
+	// refreshColNo is where the current row's refresh date stood, for an
+	// error about it found once the row is complete.
+	refreshColNo int
+	// latestRefresh is the latest refresh date accepted: the day after
+	// Options.Now's date (zero: no bound).
+	latestRefresh time.Time
 }
 
 func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
@@ -56,6 +62,10 @@ func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 		roles:  make([]role, len(cols)),
 		metric: make([]int, len(cols)),
 		index:  map[string]int{},
+	}
+	if !opts.Now.IsZero() {
+		y, mo, d := opts.Now.UTC().Date()
+		b.latestRefresh = time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
 	}
 	m := 0
 	for i, c := range cols {
@@ -123,6 +133,7 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 		}
 		row.Values[b.metric[col]] = Value{N: n, Valid: true}
 	case roleRefresh:
+		b.refreshColNo = colNo
 		if len(s) > 0 && bytes.Equal(s, b.lastRefreshText) {
 			row.RefreshDate = b.lastRefresh
 			return nil
@@ -130,6 +141,12 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 		d, err := b.date(line, col, colNo, raw, s)
 		if err != nil {
 			return err
+		}
+		// A refresh date in the future would win every later upsert (the
+		// newer refresh wins) and freeze the row.
+		if !b.latestRefresh.IsZero() && d.After(b.latestRefresh) {
+			return b.errAt(line, col, colNo, string(raw), fmt.Sprintf("refresh date more than a day after today (%s)",
+				b.latestRefresh.AddDate(0, 0, -1).Format(time.DateOnly)))
 		}
 		row.RefreshDate, b.lastRefresh = d, d
 		b.lastRefreshText = append(b.lastRefreshText[:0], s...)
@@ -162,8 +179,13 @@ func (b *rowBuilder) date(line, col, colNo int, raw, s []byte) (time.Time, error
 
 // finish checks the completed row and appends it. A row's key (its report
 // date, or for a snapshot report its refresh date and period) must be unique
-// in the payload.
+// in the payload, and its refresh date not before its report date.
 func (b *rowBuilder) finish(row Row, line int) error {
+	// Graph refreshes a report after the days it covers, never before.
+	if !b.spec.Snapshot && row.RefreshDate.Before(row.ReportDate) {
+		return b.errAt(line, b.colOf(roleRefresh), b.refreshColNo, row.RefreshDate.Format(time.DateOnly),
+			"refresh date before the report date "+row.ReportDate.Format(time.DateOnly))
+	}
 	var key int64
 	if b.spec.Snapshot {
 		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits

@@ -7,9 +7,10 @@
 // third Party" and "dialInOut3rdParty" all reach the same column, wherever it
 // stands in the header. An empty cell is NULL, never 0. An unknown extra
 // column is a warning (Result.Unknown, Result.Warnings); a missing column, an
-// unparsable cell, a row whose field count differs from the header's or a
-// duplicate report date is an *Error naming the report, source, line, column
-// and value.
+// unparsable cell, a row whose field count differs from the header's, a
+// duplicate report date, a refresh date before its row's report date or
+// (given Options.Now) more than a day in the future is an *Error naming the
+// report, source, line, column and value.
 //
 // Parse streams: it reads the payload once, through a buffer of at most 64 KiB, and
 // keeps only the typed rows. CSV is read as encoding/csv reads it, but cells
@@ -102,6 +103,10 @@ type Options struct {
 	// Period is the requested period in days; a row that disagrees gives a
 	// warning. 0 skips the check.
 	Period int
+	// Now is the current time, from the caller's clock (transform reads
+	// none): a refresh date more than a day after Now's calendar date (UTC)
+	// is an error. The zero time skips that check.
+	Now time.Time
 }
 
 // Error is a parse failure at a place in the payload. It prints on one line:

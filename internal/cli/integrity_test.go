@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/m365ingest/ingest/internal/fakeclock"
 	"github.com/m365ingest/ingest/internal/pgtest"
 )
 
@@ -82,5 +83,37 @@ func TestReplayEndsWithTheLastFetch(t *testing.T) {
 	}
 	if got := b.scalar(t, sum); got != want {
 		t.Errorf("after a second replay: sum = %s, want A's %s (a replay's own fetches reordered the payloads)", got, want)
+	}
+}
+
+// TestRefreshDateInTheFutureIsRefused: a file refreshed in 2099 must not
+// load (it would win every later upsert and freeze its rows); nor one whose
+// refresh date precedes its report dates. The error names file, line,
+// column and value; the real file then loads its rows.
+func TestRefreshDateInTheFutureIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	h := hooks{clock: fakeclock.New(asOf)} // 2026-11-23
+	future := writeFile(t, dir, "future.csv", minuteWeek("2099-11-29", "2026-11-21", 100))
+	early := writeFile(t, dir, "early.csv", minuteWeek("2026-11-20", "2026-11-21", 100))
+	real := writeFile(t, dir, "real.csv", minuteWeek("2026-11-21", "2026-11-21", 200))
+	for _, tc := range []struct{ path, want string }{
+		{future, `line 2, column 1 "Report Refresh Date": refresh date more than a day after today (2026-11-23) (value "2099-11-29")`},
+		{early, `line 2, column 1 "Report Refresh Date": refresh date before the report date 2026-11-21 (value "2026-11-20")`},
+	} {
+		code, _, errOut := b.ingestWith(t, h, "load-file", "--report", minuteReport, "--tenant-id", tenant, tc.path)
+		if last := lastLine(errOut); code != ExitFailed || !strings.Contains(last, tc.path) || !strings.Contains(last, tc.want) {
+			t.Errorf("load-file %s: exit %d, %q\nwant 1 and a line naming the file and %s", filepath.Base(tc.path), code, last, tc.want)
+		}
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "0" {
+		t.Fatalf("refused files left %s rows", n)
+	}
+	if code, out, errOut := b.ingestWith(t, h, "load-file", "--report", minuteReport, "--tenant-id", tenant, real); code != ExitOK {
+		t.Fatalf("load-file real.csv: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if s := b.scalar(t, `SELECT count(*) || '@' || max(report_refresh_date) FROM S.skype_organizer_activity_minute_counts`); s != "7@2026-11-21" {
+		t.Errorf("after the real file: %s, want 7@2026-11-21", s)
 	}
 }
