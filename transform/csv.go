@@ -39,6 +39,7 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	b.warnUnknown()
 	nCols := len(header)
 	estimated := size < 0
 	for {

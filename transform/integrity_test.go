@@ -2,6 +2,7 @@ package transform
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,51 @@ func TestRefreshDateChecks(t *testing.T) {
 				t.Fatalf("Parse error = %v (%T)\nwant an *Error containing %s", err, err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestUnknownColumnsGiveOneWarning: however many unknown columns a header
+// has, they make one warning, listing the first 20 and counting the rest;
+// Result.Unknown keeps them all.
+func TestUnknownColumnsGiveOneWarning(t *testing.T) {
+	t.Parallel()
+	const header = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft"
+	for _, tc := range []struct {
+		extra int
+		want  string
+	}{
+		{1, `report organizer-activity-minute-counts: x.csv: unknown column 7 "Extra1" ignored`},
+		{2, `report organizer-activity-minute-counts: x.csv: 2 unknown columns ignored: 7 "Extra1", 8 "Extra2"`},
+		{100000, `report organizer-activity-minute-counts: x.csv: 100,000 unknown columns ignored: 7 "Extra1", 8 "Extra2", 9 "Extra3", ` +
+			`10 "Extra4", 11 "Extra5", 12 "Extra6", 13 "Extra7", 14 "Extra8", 15 "Extra9", 16 "Extra10", 17 "Extra11", 18 "Extra12", ` +
+			`19 "Extra13", 20 "Extra14", 21 "Extra15", 22 "Extra16", 23 "Extra17", 24 "Extra18", 25 "Extra19", 26 "Extra20" and 99,980 more`},
+	} {
+		var h, row strings.Builder
+		h.WriteString(header)
+		row.WriteString("2026-11-21,2026-11-21,7,1,2,3")
+		for i := 1; i <= tc.extra; i++ {
+			fmt.Fprintf(&h, ",Extra%d", i)
+			row.WriteString(",x")
+		}
+		res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(h.String()+"\n"+row.String()+"\n"), Options{Source: "x.csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 1 || res.Warnings[0] != tc.want {
+			t.Errorf("%d unknown columns: %d warnings %.300q\nwant one: %.300q", tc.extra, len(res.Warnings), res.Warnings, tc.want)
+		}
+		if len(res.Unknown) != tc.extra {
+			t.Errorf("%d unknown columns: Result.Unknown has %d", tc.extra, len(res.Unknown))
+		}
+	}
+	res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(
+		`{"value":[{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-21","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"a":1,"b":2},`+
+			`{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-20","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"c":1,"a":2}]}`),
+		Options{Format: JSON, Source: "x.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `report organizer-activity-minute-counts: x.json: 3 unknown properties ignored: "a", "b", "c"`; len(res.Warnings) != 1 || res.Warnings[0] != want {
+		t.Errorf("JSON: warnings %q, want one: %q", res.Warnings, want)
 	}
 }

@@ -76,6 +76,7 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fail("data after the JSON object", err)
 	}
+	p.b.warnUnknown()
 	res.Rows = p.b.rows()
 	return res, nil
 }

@@ -53,6 +53,11 @@ type rowBuilder struct {
 	// latestRefresh is the latest refresh date accepted: the day after
 	// Options.Now's date (zero: no bound).
 	latestRefresh time.Time
+
+	// unknownAt names the first unknown columns for warnUnknown ("10
+	// \"Hologram\""), unknownWhat says whether they are columns or properties.
+	unknownAt   []string
+	unknownWhat string
 }
 
 func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
@@ -253,16 +258,58 @@ func (b *rowBuilder) colOf(r role) int {
 	return -1
 }
 
-// unknown records a column or property that matches no column of the spec.
+// unknown records a column or property that matches no column of the spec;
+// warnUnknown turns them all into one warning.
 func (b *rowBuilder) unknown(name, what string, colNo int) {
 	name = strings.TrimSpace(strings.TrimPrefix(name, "\uFEFF"))
 	b.res.Unknown = append(b.res.Unknown, name)
-	where := ""
-	if colNo > 0 {
-		where = fmt.Sprintf(" %d", colNo)
+	b.unknownWhat = what
+	if len(b.unknownAt) < maxUnknownListed {
+		where := ""
+		if colNo > 0 {
+			where = fmt.Sprintf("%d ", colNo)
+		}
+		b.unknownAt = append(b.unknownAt, fmt.Sprintf("%s%q", where, truncate(name)))
 	}
-	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-		"report %s: %s: unknown %s%s %q ignored", b.spec.Name, b.opts.Source, what, where, truncate(name)))
+}
+
+// maxUnknownListed is how many unknown columns the warning names; the rest
+// are counted.
+const maxUnknownListed = 20
+
+// warnUnknown adds the one warning about unknown columns (or properties),
+// if any: a header of 100,000 of them gives one line, not 100,000.
+func (b *rowBuilder) warnUnknown() {
+	n := len(b.res.Unknown)
+	if n == 0 {
+		return
+	}
+	var w string
+	if n == 1 {
+		w = fmt.Sprintf("unknown %s %s ignored", b.unknownWhat, b.unknownAt[0])
+	} else {
+		w = fmt.Sprintf("%s unknown %s ignored: %s", thousands(n), plural(b.unknownWhat), strings.Join(b.unknownAt, ", "))
+		if more := n - len(b.unknownAt); more > 0 {
+			w += fmt.Sprintf(" and %s more", thousands(more))
+		}
+	}
+	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf("report %s: %s: %s", b.spec.Name, b.opts.Source, w))
+}
+
+func plural(what string) string {
+	if what == "property" {
+		return "properties"
+	}
+	return what + "s"
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // keySet remembers the row keys of a payload with the line each was first

@@ -117,3 +117,42 @@ func TestRefreshDateInTheFutureIsRefused(t *testing.T) {
 		t.Errorf("after the real file: %s, want 7@2026-11-21", s)
 	}
 }
+
+// TestManyUnknownColumnsOneWarning: a file with 100,000 unknown columns
+// loads (an unknown column is a warning) with one warning line about them,
+// not one per column; the audit keeps every name.
+func TestManyUnknownColumnsOneWarning(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const extra = 100000
+	var body strings.Builder
+	for i, line := range strings.Split(strings.TrimRight(minuteWeek("2026-11-21", "2026-11-21", 100), "\r\n"), "\r\n") {
+		body.WriteString(line)
+		for j := 1; j <= extra; j++ {
+			if i == 0 {
+				fmt.Fprintf(&body, ",Extra%d", j)
+			} else {
+				body.WriteString(",")
+			}
+		}
+		body.WriteString("\r\n")
+	}
+	path := writeFile(t, t.TempDir(), "wide.csv", body.String())
+	code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, path)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%.2000s\n%.2000s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	var warnings []string
+	for _, l := range lines {
+		if strings.Contains(l, "unknown column") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(lines) > 20 || len(warnings) != 1 || !strings.Contains(warnings[0], "100,000 unknown columns ignored") || !strings.Contains(warnings[0], "and 99,980 more") {
+		t.Errorf("%d log lines, %d about unknown columns (want one, counting 100,000 and 99,980 more): %.500q", len(lines), len(warnings), warnings)
+	}
+	if n := b.scalar(t, `SELECT cardinality(unknown_columns) || ' ' || rows_inserted FROM S.report_fetches`); n != "100000 7" {
+		t.Errorf("report_fetches unknown_columns, rows_inserted = %s, want 100000 7", n)
+	}
+}
