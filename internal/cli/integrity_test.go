@@ -156,3 +156,68 @@ func TestManyUnknownColumnsOneWarning(t *testing.T) {
 		t.Errorf("report_fetches unknown_columns, rows_inserted = %s, want 100000 7", n)
 	}
 }
+
+// TestBadBytesInNamesAreAudited: an unknown column named with a byte that
+// is not UTF-8, or with a NUL, stays a warning and the file loads; a file
+// name that is not UTF-8 loads too, or fails on its own error naming the
+// file. Every one is recorded in report_fetches, the names escaped (\xff,
+// \x00), instead of failing the audit insert with Postgres' bare "invalid
+// byte sequence for encoding UTF8".
+func TestBadBytesInNamesAreAudited(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	week := minuteWeek("2026-11-21", "2026-11-21", 100)
+	withColumn := func(name string) string {
+		lines := strings.SplitAfter(week, "\r\n")
+		for i := range lines {
+			if l := strings.TrimSuffix(lines[i], "\r\n"); l != "" {
+				if i == 0 {
+					lines[i] = l + "," + name + "\r\n"
+				} else {
+					lines[i] = l + ",1\r\n"
+				}
+			}
+		}
+		return strings.Join(lines, "")
+	}
+	badByte := writeFile(t, dir, "bad-byte.csv", withColumn("Extra\xff"))
+	nul := writeFile(t, dir, "nul.csv", withColumn("Ex\x00tra"))
+	badName := writeFile(t, dir, "bad-name-\xfe.csv", week)
+	badNameBadCell := writeFile(t, dir, "bad-cell-\xfe.csv", strings.Replace(week, ",100,", ",n/a,", 1))
+	for _, tc := range []struct {
+		path, outcome, unknown string
+	}{
+		{badByte, "loaded", `{"Extra\\xff"}`},
+		{nul, "loaded", `{"Ex\\x00tra"}`},
+		{badName, "loaded", `{}`},
+		{badNameBadCell, "failed", `{}`},
+	} {
+		code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, tc.path)
+		want := ExitOK
+		if tc.outcome == "failed" {
+			want = ExitFailed
+		}
+		if code != want {
+			t.Errorf("%q: exit %d, want %d\n%s\n%s", tc.path, code, want, out, errOut)
+		}
+		last := lastLine(errOut)
+		if strings.Contains(last, "invalid byte sequence") {
+			t.Errorf("%q: %s", tc.path, last)
+		}
+		if tc.outcome == "failed" && !strings.Contains(last, "bad-cell-") {
+			t.Errorf("%q: last line %q does not name the file", tc.path, last)
+		}
+		escaped := strings.ReplaceAll(strings.ReplaceAll(tc.path, "\xfe", `\xfe`), "\x00", `\x00`)
+		got := b.scalar(t, `SELECT outcome || ' ' || coalesce(unknown_columns::text, '{}') || ' ' || coalesce(error, '') FROM S.report_fetches WHERE source = $1`, escaped)
+		if !strings.HasPrefix(got, tc.outcome+" "+tc.unknown+" ") {
+			t.Errorf("%q: report_fetches = %q, want outcome %s, unknown columns %s", tc.path, got, tc.outcome, tc.unknown)
+		}
+		if tc.outcome == "failed" && !strings.Contains(got, `bad-cell-\xfe.csv`) {
+			t.Errorf("%q: recorded error %q does not name the file (escaped)", tc.path, got)
+		}
+	}
+	if s := b.scalar(t, `SELECT string_agg(status, ',' ORDER BY run_id) FROM S.ingest_runs`); s != "succeeded,succeeded,succeeded,failed" {
+		t.Errorf("runs = %s", s)
+	}
+}
