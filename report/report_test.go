@@ -123,7 +123,7 @@ func TestLookup(t *testing.T) {
 }
 
 // TestSelectEmpty: a selection that was given but names no report (--report
-// '', --report ',', INGEST_REPORT=' ') is an error, not zero reports; no
+// "", --report ",", INGEST_REPORT=" ") is an error, not zero reports; no
 // selection at all is every report.
 func TestSelectEmpty(t *testing.T) {
 	t.Parallel()

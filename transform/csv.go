@@ -83,6 +83,11 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 		}
 	}
 	res.Rows = b.rows()
+	if opts.RequireFullPeriod {
+		if err := b.checkCoverage(res.Rows); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -3,6 +3,7 @@ package transform
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,89 @@ func TestUnknownColumnsGiveOneWarning(t *testing.T) {
 	}
 	if want := `report organizer-activity-minute-counts: x.json: 3 unknown properties ignored: "a", "b", "c"`; len(res.Warnings) != 1 || res.Warnings[0] != want {
 		t.Errorf("JSON: warnings %q, want one: %q", res.Warnings, want)
+	}
+}
+
+// minuteRows writes CSV rows of organizer-activity-minute-counts, one per
+// report date given, each with period p.
+func minuteRows(refresh string, p int, dates ...string) string {
+	var b strings.Builder
+	b.WriteString("Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n")
+	for _, d := range dates {
+		fmt.Fprintf(&b, "%s,%s,%d,1,2,3\n", refresh, d, p)
+	}
+	return b.String()
+}
+
+// TestCoverage: with RequireFullPeriod a dated payload must have one row
+// for each of the n days ending at its newest report date (n its Report
+// Period), else an *Error saying how much it covers.
+func TestCoverage(t *testing.T) {
+	t.Parallel()
+	week := []string{"2026-11-25", "2026-11-24", "2026-11-23", "2026-11-22", "2026-11-21", "2026-11-20", "2026-11-19"}
+	asc := slices.Clone(week)
+	slices.Reverse(asc)
+	for _, tc := range []struct {
+		name, report, input string
+		format              Format
+		period              int // requested
+		wantErr             string
+	}{
+		{name: "whole week, newest first", input: minuteRows("2026-11-25", 7, week...), period: 7},
+		{name: "whole week, oldest first", input: minuteRows("2026-11-25", 7, asc...), period: 7},
+		{name: "whole week trailing the refresh date", input: minuteRows("2026-11-28", 7, week...), period: 7},
+		{name: "header only", input: minuteRows("2026-11-25", 7), period: 7},
+		{name: "file: period from the rows", input: minuteRows("2026-11-25", 7, week...)},
+		{name: "cut after 3 rows, newest first", input: minuteRows("2026-11-25", 7, week[:3]...), period: 7,
+			wantErr: "D7 payload covers 3 of 7 days (2026-11-23..2026-11-25); the body may have been cut"},
+		{name: "cut after 3 rows, oldest first", input: minuteRows("2026-11-25", 7, asc[:3]...), period: 7,
+			wantErr: "D7 payload covers 3 of 7 days (2026-11-19..2026-11-21); the body may have been cut"},
+		{name: "file cut", input: minuteRows("2026-11-25", 7, week[:6]...),
+			wantErr: "D7 payload covers 6 of 7 days (2026-11-20..2026-11-25); the body may have been cut"},
+		{name: "a hole", input: minuteRows("2026-11-25", 7, slices.Delete(slices.Clone(week), 3, 4)...), period: 7,
+			wantErr: "D7 payload covers 6 of 7 days (2026-11-19..2026-11-25, missing 2026-11-22); the body may have been cut"},
+		{name: "many holes", input: minuteRows("2026-11-25", 30, "2026-11-25", "2026-11-18", "2026-11-10"), period: 30,
+			wantErr: "D30 payload covers 3 of 30 days (2026-10-27..2026-11-25, missing 2026-10-27, 2026-10-28, 2026-10-29, 2026-10-30, 2026-10-31 and 22 more)"},
+		{name: "rows say 30, request said 7: 30 days are due", input: minuteRows("2026-11-25", 30, week...), period: 7,
+			wantErr: "D30 payload covers 7 of 30 days (2026-11-19..2026-11-25)"},
+		{name: "rows before the period", input: minuteRows("2026-11-25", 7, append(slices.Clone(week), "2026-11-17")...), period: 7,
+			wantErr: "D7 payload has 1 row before its 7 days 2026-11-19..2026-11-25 (oldest 2026-11-17): not one period"},
+		{name: "rows disagree: the requested period", period: 7,
+			input:   minuteRows("2026-11-25", 7, week[:3]...) + "2026-11-25,2026-11-22,30,1,2,3\n",
+			wantErr: "D7 payload covers 4 of 7 days (2026-11-22..2026-11-25)"},
+		{name: "rows disagree, nothing requested: not checked",
+			input: minuteRows("2026-11-25", 7, week[:3]...) + "2026-11-25,2026-11-22,30,1,2,3\n"},
+		{name: "snapshot", report: "device-usage-distribution-user-counts", period: 7,
+			input: "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period\n2026-11-25,1,2,3,4,5,7\n"},
+		{name: "json cut", format: JSON, period: 7,
+			input: `{"value":[{"reportRefreshDate":"2026-11-25","reportDate":"2026-11-25","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3},` +
+				`{"reportRefreshDate":"2026-11-25","reportDate":"2026-11-24","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3}]}`,
+			wantErr: "D7 payload covers 2 of 7 days (2026-11-24..2026-11-25); the body may have been cut"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := tc.report
+			if name == "" {
+				name = "organizer-activity-minute-counts"
+			}
+			spec := mustSpec(t, name)
+			opts := Options{Format: tc.format, Source: "x", Period: tc.period, RequireFullPeriod: true}
+			res, err := Parse(spec, strings.NewReader(tc.input), opts)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			var pe *Error
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "report "+spec.Name+": x: ") {
+				t.Fatalf("Parse error = %v (%T)\nwant an *Error containing %s", err, err, tc.wantErr)
+			}
+			// Without the option the same payload parses.
+			opts.RequireFullPeriod = false
+			if res, err = Parse(spec, strings.NewReader(tc.input), opts); err != nil || len(res.Rows) == 0 {
+				t.Errorf("without RequireFullPeriod: %v", err)
+			}
+		})
 	}
 }

@@ -78,6 +78,11 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 	}
 	p.b.warnUnknown()
 	res.Rows = p.b.rows()
+	if opts.RequireFullPeriod {
+		if err := p.b.checkCoverage(res.Rows); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -19,6 +19,13 @@
 // per row over 100,000 rows); JSON records are checked by encoding/json and
 // read in place likewise.
 //
+// With Options.RequireFullPeriod, a dated payload must cover its period: one
+// row for each of the n days ending at its newest report date, where n is
+// the Report Period on every row (else the requested period), so a payload
+// cut after some rows is an *Error ("D7 payload covers 3 of 7 days
+// (2026-11-23..2026-11-25); the body may have been cut"). Data trailing the
+// refresh date is no gap; a payload with no rows passes.
+//
 // A snapshot report (report.Spec.Snapshot: the device usage distribution) has
 // no Report Date; its rows carry a zero ReportDate and are unique by refresh
 // date and period instead.
@@ -103,6 +110,10 @@ type Options struct {
 	// Period is the requested period in days; a row that disagrees gives a
 	// warning. 0 skips the check.
 	Period int
+	// RequireFullPeriod makes a dated payload that does not cover every day
+	// of its period an *Error (see the coverage rule in coverage.go and the
+	// package doc): a body cut short must not load as a whole report.
+	RequireFullPeriod bool
 	// Now is the current time, from the caller's clock (transform reads
 	// none): a refresh date more than a day after Now's calendar date (UTC)
 	// is an error. The zero time skips that check.

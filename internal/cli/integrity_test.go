@@ -3,9 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +224,153 @@ func TestBadBytesInNamesAreAudited(t *testing.T) {
 	}
 	if s := b.scalar(t, `SELECT string_agg(status, ',' ORDER BY run_id) FROM S.ingest_runs`); s != "succeeded,succeeded,succeeded,failed" {
 		t.Errorf("runs = %s", s)
+	}
+}
+
+// cutServer is a Graph host whose download of organizer-activity-minute-
+// counts (a whole week, 7 rows) is cut after 3 rows while cut is set, the
+// way mode says: "close" sends no Content-Length and closes the
+// connection, "short" declares a Content-Length of the first 3 rows only
+// (Go's client then reads that prefix and nothing tells it more was sent).
+// The download carries ETag "e1"; ifNoneMatch records what each Graph call
+// sent.
+type cutServer struct {
+	srv         *httptest.Server
+	mode        string
+	cut         atomic.Bool
+	mu          sync.Mutex
+	ifNoneMatch []string
+}
+
+func newCutServer(t *testing.T, mode string) *cutServer {
+	cs := &cutServer{mode: mode}
+	cs.cut.Store(true)
+	whole := minuteWeek("2026-11-21", "2026-11-21", 100)
+	lines := strings.SplitAfter(whole, "\r\n")
+	prefix := strings.Join(lines[:4], "") // header and 3 rows
+	mux := http.NewServeMux()
+	cs.srv = httptest.NewServer(mux)
+	t.Cleanup(cs.srv.Close)
+	mux.HandleFunc("/v1.0/reports/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		cs.mu.Lock()
+		cs.ifNoneMatch = append(cs.ifNoneMatch, r.Header.Get("If-None-Match"))
+		cs.mu.Unlock()
+		http.Redirect(w, r, cs.srv.URL+"/download/minutes", http.StatusFound)
+	})
+	mux.HandleFunc("/download/minutes", func(w http.ResponseWriter, r *http.Request) {
+		if !cs.cut.Load() {
+			w.Header().Set("ETag", `"e1"`)
+			fmt.Fprint(w, whole)
+			return
+		}
+		switch cs.mode {
+		case "close":
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nETag: \"e1\"\r\nConnection: close\r\n\r\n%s", prefix)
+			buf.Flush()
+		case "short":
+			w.Header().Set("ETag", `"e1"`)
+			w.Header().Set("Content-Length", fmt.Sprint(len(prefix)))
+			// The server sends Content-Length bytes and refuses the rest.
+			fmt.Fprint(w, prefix)
+			fmt.Fprint(w, strings.TrimPrefix(whole, prefix))
+		}
+	})
+	return cs
+}
+
+func (cs *cutServer) sent() []string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return slices.Clone(cs.ifNoneMatch)
+}
+
+// TestCutBodyFailsAndIsNotPinned: a download cut after 3 of 7 rows, with
+// no Content-Length and the connection closed, or with a Content-Length
+// shorter than the body, fails the report (exit 1) with a line saying how
+// much it covers; none of it lands, its ETag is not stored, and replay
+// refuses the stored payload too. The next run asks without If-None-Match
+// and loads the whole week; the one after sends the ETag.
+func TestCutBodyFailsAndIsNotPinned(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"close", "short"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			cs := newCutServer(t, mode)
+			h := hooks{clock: fakeclock.New(asOf)}
+			run := func() (int, string) {
+				code, _, errOut := b.ingestWith(t, h, "run", "--graph-url", cs.srv.URL, "--access-token", "tok", "--tenant-id", tenant, "--report", minuteReport)
+				return code, errOut
+			}
+			const count = `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`
+			code, errOut := run()
+			want := "report organizer-activity-minute-counts: " + cs.srv.URL + "/v1.0/reports/getSkypeForBusinessOrganizerActivityMinuteCounts(period='D7'): " +
+				"D7 payload covers 3 of 7 days (2026-11-19..2026-11-21); the body may have been cut"
+			if last := lastLine(errOut); code != ExitFailed || !strings.Contains(last, want) {
+				t.Fatalf("cut run: exit %d, %q\nwant 1 and %q\n%s", code, last, want, errOut)
+			}
+			if n := b.scalar(t, count); n != "0" {
+				t.Errorf("cut payload left %s rows", n)
+			}
+			if n := b.scalar(t, `SELECT count(*) FROM S.report_etags`); n != "0" {
+				t.Errorf("cut payload's ETag stored (%s rows in report_etags): the next run would get 304 and never repair it", n)
+			}
+			if s := b.scalar(t, `SELECT outcome || ' ' || bytes FROM S.report_fetches`); !strings.HasPrefix(s, "failed ") {
+				t.Errorf("fetch = %s, want failed", s)
+			}
+			if code, _, errOut := b.ingestWith(t, h, "replay"); code != ExitFailed || !strings.Contains(lastLine(errOut), "covers 3 of 7 days") {
+				t.Errorf("replay of the cut payload: exit %d, %q; want 1, refused", code, lastLine(errOut))
+			}
+			if n := b.scalar(t, count); n != "0" {
+				t.Errorf("replayed cut payload left %s rows", n)
+			}
+
+			cs.cut.Store(false)
+			if code, errOut := run(); code != ExitOK {
+				t.Fatalf("repair run: exit %d\n%s", code, errOut)
+			}
+			if n := b.scalar(t, count); n != "7" {
+				t.Errorf("repair run left %s rows, want 7", n)
+			}
+			if code, errOut := run(); code != ExitOK {
+				t.Fatalf("third run: exit %d\n%s", code, errOut)
+			}
+			if got := cs.sent(); !slices.Equal(got, []string{"", "", `"e1"`}) {
+				t.Errorf("If-None-Match sent = %q, want none on the run after the cut one, then the whole payload's", got)
+			}
+		})
+	}
+}
+
+// TestCutFileIsRefused: load-file applies the same rule, the period taken
+// from the Report Period column: a file cut after 3 of its 7 days does not
+// load; a header-only file (Graph's answer for a workload without data)
+// does, as empty.
+func TestCutFileIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	lines := strings.SplitAfter(minuteWeek("2026-11-21", "2026-11-21", 100), "\r\n")
+	cut := writeFile(t, dir, "cut.csv", strings.Join(lines[:4], ""))
+	empty := writeFile(t, dir, "empty.csv", lines[0])
+	code, _, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, cut)
+	if last := lastLine(errOut); code != ExitFailed || !strings.Contains(last, cut+": D7 payload covers 3 of 7 days (2026-11-19..2026-11-21)") {
+		t.Errorf("cut file: exit %d, %q; want 1 and the coverage error naming the file", code, last)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "0" {
+		t.Errorf("cut file left %s rows", n)
+	}
+	if code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, empty); code != ExitOK {
+		t.Errorf("header-only file: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -160,7 +160,8 @@ func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSe
 
 // parseAndLoad transforms a payload already in f and upserts it.
 func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, format transform.Format, days int, start time.Time) result {
-	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days, Now: clockNow(ctx)})
+	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
+		RequireFullPeriod: true, Now: clockNow(ctx)})
 	if err != nil {
 		f.Duration = time.Since(start)
 		return failed(ctx, log, db, f, err)
