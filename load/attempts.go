@@ -45,10 +45,10 @@ func (db *DB) RecordAttempts(ctx context.Context, of AttemptsOf, attempts []Atte
 		}
 		var errText *string
 		if a.Error != "" {
-			s := Redact(a.Error)
+			s := auditText(Redact(a.Error))
 			errText = &s
 		}
-		rows[i] = []any{of.RunID, of.TenantID, of.Report, nullIfEmpty(of.Period), of.Format, int32(i + 1), a.Phase, a.URL,
+		rows[i] = []any{of.RunID, of.TenantID, of.Report, nullIfEmpty(of.Period), of.Format, int32(i + 1), a.Phase, auditText(a.URL),
 			a.SentAt, status, errText, a.Wait.Milliseconds()}
 	}
 	cols := []string{"run_id", "tenant_id", "report", "period", "format", "seq", "phase", "url", "sent_at", "http_status", "error", "wait_ms"}

@@ -25,16 +25,21 @@ type StoredFilter struct {
 	Since   time.Time
 }
 
-// StoredPayloads lists payloads kept by earlier fetches, oldest fetch first,
-// each (payload, tenant, report) once, so that replaying them in order lets
-// newer refreshes win as they did originally.
+// StoredPayloads lists payloads kept by earlier fetches, each (payload,
+// tenant, report) once, in the order of its last fetch (or file load), so
+// that replaying them in order ends where the loads ended: a payload
+// fetched again after the one that superseded it supersedes it again. A
+// replay is not a fetch: rows of replay runs neither reorder payloads nor
+// count for Since.
 func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, error) {
 	const q = `SELECT sha256, tenant_id, report, coalesce(period, ''), source, format, fetched_at FROM (
-		SELECT DISTINCT ON (f.sha256, f.tenant_id, f.report) f.sha256, f.tenant_id, f.report, f.period, f.source, p.format, f.fetched_at
-		FROM report_fetches f JOIN payloads p USING (sha256)
-		WHERE ($1::text[] IS NULL OR f.report = ANY($1)) AND ($2::timestamptz IS NULL OR f.fetched_at >= $2)
-		ORDER BY f.sha256, f.tenant_id, f.report, f.fetched_at
-	) s ORDER BY fetched_at, sha256`
+		SELECT DISTINCT ON (f.sha256, f.tenant_id, f.report) f.sha256, f.tenant_id, f.report, f.period, f.source, p.format,
+			f.fetched_at, f.fetch_id
+		FROM report_fetches f JOIN payloads p USING (sha256) JOIN ingest_runs r USING (run_id)
+		WHERE r.command <> 'replay'
+			AND ($1::text[] IS NULL OR f.report = ANY($1)) AND ($2::timestamptz IS NULL OR f.fetched_at >= $2)
+		ORDER BY f.sha256, f.tenant_id, f.report, f.fetched_at DESC, f.fetch_id DESC
+	) s ORDER BY fetched_at, fetch_id`
 	var since *time.Time
 	if !f.Since.IsZero() {
 		since = &f.Since

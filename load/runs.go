@@ -36,7 +36,7 @@ func (db *DB) FinishRun(ctx context.Context, runID int64, runErr error) error {
 		status, text = "failed", runErr.Error()
 	}
 	const q = `UPDATE ingest_runs SET status = $2, finished_at = now(), error = nullif($3, '') WHERE run_id = $1`
-	if _, err := db.Pool.Exec(ctx, q, runID, status, Redact(text)); err != nil {
+	if _, err := db.Pool.Exec(ctx, q, runID, status, auditText(Redact(text))); err != nil {
 		return fmt.Errorf("finish run %d: %w", runID, explain(err))
 	}
 	return nil

@@ -141,9 +141,15 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 	if fetchedAt.IsZero() {
 		fetchedAt = time.Now()
 	}
-	_, err := tx.Exec(ctx, q, f.RunID, f.TenantID, f.Report.Name, f.Period, f.Source, fetchedAt, f.HTTPStatus, f.ETag,
+	if contentType != nil {
+		ct := auditText(*contentType)
+		contentType = &ct
+	}
+	// Texts from outside (file name, server headers, column names, error
+	// texts) are escaped where they are not UTF-8: see auditText.
+	_, err := tx.Exec(ctx, q, f.RunID, f.TenantID, f.Report.Name, f.Period, auditText(f.Source), fetchedAt, f.HTTPStatus, auditText(f.ETag),
 		contentType, bytes, sha, refresh, oldest, newest, parsed, inserted, updated, unchanged, restated,
-		f.Unknown, f.Duration.Milliseconds(), outcome, errText)
+		auditTexts(f.Unknown), f.Duration.Milliseconds(), outcome, auditText(errText))
 	if err != nil {
 		return fmt.Errorf("record fetch: %w", err)
 	}

@@ -257,8 +257,11 @@ func Lookup(name string) (*Spec, error) {
 	return nil, fmt.Errorf("unknown report %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// Select resolves --report values: none or "all" means every report.
-// Duplicates are dropped and the order of All is kept.
+// Select resolves --report values: none (the flag not given) or "all"
+// means every report. Values are comma-separated lists; duplicates are
+// dropped and the order of All is kept. Values given that name no report
+// at all ("", ",", " ") are an error: an empty selection must not run zero
+// reports and succeed.
 func Select(names []string) ([]*Spec, error) {
 	if len(names) == 0 {
 		return All, nil
@@ -279,6 +282,9 @@ func Select(names []string) ([]*Spec, error) {
 			}
 			want[s] = true
 		}
+	}
+	if len(want) == 0 {
+		return nil, fmt.Errorf("report selection %q names no report: give a report name (see `ingest reports`) or all", strings.Join(names, ","))
 	}
 	var out []*Spec
 	for _, s := range All {

@@ -121,3 +121,22 @@ func TestLookup(t *testing.T) {
 		t.Errorf("Select(all) gave %d reports", len(all))
 	}
 }
+
+// TestSelectEmpty: a selection that was given but names no report (--report
+// "", --report ",", INGEST_REPORT=" ") is an error, not zero reports; no
+// selection at all is every report.
+func TestSelectEmpty(t *testing.T) {
+	t.Parallel()
+	if got, err := Select(nil); err != nil || len(got) != len(All) {
+		t.Errorf("Select(nil) = %d reports, %v; want all", len(got), err)
+	}
+	for _, names := range [][]string{{""}, {"", ""}, {" "}, {","}, {" , "}, {"", " ,\t"}} {
+		got, err := Select(names)
+		if err == nil || !strings.Contains(err.Error(), "names no report") {
+			t.Errorf("Select(%q) = %d reports, %v; want an error saying it names no report", names, len(got), err)
+		}
+	}
+	if got, err := Select([]string{"", "activity-counts", ","}); err != nil || len(got) != 1 {
+		t.Errorf("Select with one name among blanks = %d reports, %v; want 1", len(got), err)
+	}
+}

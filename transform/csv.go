@@ -39,6 +39,7 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	b.warnUnknown()
 	nCols := len(header)
 	estimated := size < 0
 	for {
@@ -82,6 +83,11 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 		}
 	}
 	res.Rows = b.rows()
+	if opts.RequireFullPeriod {
+		if err := b.checkCoverage(res.Rows); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -76,7 +76,13 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fail("data after the JSON object", err)
 	}
+	p.b.warnUnknown()
 	res.Rows = p.b.rows()
+	if opts.RequireFullPeriod {
+		if err := p.b.checkCoverage(res.Rows); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -47,6 +47,17 @@ type rowBuilder struct {
 	// one parsed is kept to skip parsing it again.
 	lastRefreshText []byte
 	lastRefresh     time.Time
+	// refreshColNo is where the current row's refresh date stood, for an
+	// error about it found once the row is complete.
+	refreshColNo int
+	// latestRefresh is the latest refresh date accepted: the day after
+	// Options.Now's date (zero: no bound).
+	latestRefresh time.Time
+
+	// unknownAt names the first unknown columns for warnUnknown ("10
+	// \"Hologram\""), unknownWhat says whether they are columns or properties.
+	unknownAt   []string
+	unknownWhat string
 }
 
 func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
@@ -56,6 +67,10 @@ func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 		roles:  make([]role, len(cols)),
 		metric: make([]int, len(cols)),
 		index:  map[string]int{},
+	}
+	if !opts.Now.IsZero() {
+		y, mo, d := opts.Now.UTC().Date()
+		b.latestRefresh = time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
 	}
 	m := 0
 	for i, c := range cols {
@@ -123,6 +138,7 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 		}
 		row.Values[b.metric[col]] = Value{N: n, Valid: true}
 	case roleRefresh:
+		b.refreshColNo = colNo
 		if len(s) > 0 && bytes.Equal(s, b.lastRefreshText) {
 			row.RefreshDate = b.lastRefresh
 			return nil
@@ -130,6 +146,12 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 		d, err := b.date(line, col, colNo, raw, s)
 		if err != nil {
 			return err
+		}
+		// A refresh date in the future would win every later upsert (the
+		// newer refresh wins) and freeze the row.
+		if !b.latestRefresh.IsZero() && d.After(b.latestRefresh) {
+			return b.errAt(line, col, colNo, string(raw), fmt.Sprintf("refresh date more than a day after today (%s)",
+				b.latestRefresh.AddDate(0, 0, -1).Format(time.DateOnly)))
 		}
 		row.RefreshDate, b.lastRefresh = d, d
 		b.lastRefreshText = append(b.lastRefreshText[:0], s...)
@@ -162,8 +184,13 @@ func (b *rowBuilder) date(line, col, colNo int, raw, s []byte) (time.Time, error
 
 // finish checks the completed row and appends it. A row's key (its report
 // date, or for a snapshot report its refresh date and period) must be unique
-// in the payload.
+// in the payload, and its refresh date not before its report date.
 func (b *rowBuilder) finish(row Row, line int) error {
+	// Graph refreshes a report after the days it covers, never before.
+	if !b.spec.Snapshot && row.RefreshDate.Before(row.ReportDate) {
+		return b.errAt(line, b.colOf(roleRefresh), b.refreshColNo, row.RefreshDate.Format(time.DateOnly),
+			"refresh date before the report date "+row.ReportDate.Format(time.DateOnly))
+	}
 	var key int64
 	if b.spec.Snapshot {
 		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
@@ -231,16 +258,58 @@ func (b *rowBuilder) colOf(r role) int {
 	return -1
 }
 
-// unknown records a column or property that matches no column of the spec.
+// unknown records a column or property that matches no column of the spec;
+// warnUnknown turns them all into one warning.
 func (b *rowBuilder) unknown(name, what string, colNo int) {
 	name = strings.TrimSpace(strings.TrimPrefix(name, "\uFEFF"))
 	b.res.Unknown = append(b.res.Unknown, name)
-	where := ""
-	if colNo > 0 {
-		where = fmt.Sprintf(" %d", colNo)
+	b.unknownWhat = what
+	if len(b.unknownAt) < maxUnknownListed {
+		where := ""
+		if colNo > 0 {
+			where = fmt.Sprintf("%d ", colNo)
+		}
+		b.unknownAt = append(b.unknownAt, fmt.Sprintf("%s%q", where, truncate(name)))
 	}
-	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-		"report %s: %s: unknown %s%s %q ignored", b.spec.Name, b.opts.Source, what, where, truncate(name)))
+}
+
+// maxUnknownListed is how many unknown columns the warning names; the rest
+// are counted.
+const maxUnknownListed = 20
+
+// warnUnknown adds the one warning about unknown columns (or properties),
+// if any: a header of 100,000 of them gives one line, not 100,000.
+func (b *rowBuilder) warnUnknown() {
+	n := len(b.res.Unknown)
+	if n == 0 {
+		return
+	}
+	var w string
+	if n == 1 {
+		w = fmt.Sprintf("unknown %s %s ignored", b.unknownWhat, b.unknownAt[0])
+	} else {
+		w = fmt.Sprintf("%s unknown %s ignored: %s", thousands(n), plural(b.unknownWhat), strings.Join(b.unknownAt, ", "))
+		if more := n - len(b.unknownAt); more > 0 {
+			w += fmt.Sprintf(" and %s more", thousands(more))
+		}
+	}
+	b.res.Warnings = append(b.res.Warnings, fmt.Sprintf("report %s: %s: %s", b.spec.Name, b.opts.Source, w))
+}
+
+func plural(what string) string {
+	if what == "property" {
+		return "properties"
+	}
+	return what + "s"
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // keySet remembers the row keys of a payload with the line each was first

@@ -7,9 +7,10 @@
 // third Party" and "dialInOut3rdParty" all reach the same column, wherever it
 // stands in the header. An empty cell is NULL, never 0. An unknown extra
 // column is a warning (Result.Unknown, Result.Warnings); a missing column, an
-// unparsable cell, a row whose field count differs from the header's or a
-// duplicate report date is an *Error naming the report, source, line, column
-// and value.
+// unparsable cell, a row whose field count differs from the header's, a
+// duplicate report date, a refresh date before its row's report date or
+// (given Options.Now) more than a day in the future is an *Error naming the
+// report, source, line, column and value.
 //
 // Parse streams: it reads the payload once, through a buffer of at most 64 KiB, and
 // keeps only the typed rows. CSV is read as encoding/csv reads it, but cells
@@ -17,6 +18,13 @@
 // large backing arrays, so a row costs no allocation of its own (about 0.002
 // per row over 100,000 rows); JSON records are checked by encoding/json and
 // read in place likewise.
+//
+// With Options.RequireFullPeriod, a dated payload must cover its period: one
+// row for each of the n days ending at its newest report date, where n is
+// the Report Period on every row (else the requested period), so a payload
+// cut after some rows is an *Error ("D7 payload covers 3 of 7 days
+// (2026-11-23..2026-11-25); the body may have been cut"). Data trailing the
+// refresh date is no gap; a payload with no rows passes.
 //
 // A snapshot report (report.Spec.Snapshot: the device usage distribution) has
 // no Report Date; its rows carry a zero ReportDate and are unique by refresh
@@ -102,6 +110,14 @@ type Options struct {
 	// Period is the requested period in days; a row that disagrees gives a
 	// warning. 0 skips the check.
 	Period int
+	// RequireFullPeriod makes a dated payload that does not cover every day
+	// of its period an *Error (see the coverage rule in coverage.go and the
+	// package doc): a body cut short must not load as a whole report.
+	RequireFullPeriod bool
+	// Now is the current time, from the caller's clock (transform reads
+	// none): a refresh date more than a day after Now's calendar date (UTC)
+	// is an error. The zero time skips that check.
+	Now time.Time
 }
 
 // Error is a parse failure at a place in the payload. It prints on one line:

@@ -272,15 +272,18 @@ func TestSecondRunChangesNothing(t *testing.T) {
 
 // TestOlderFileKeepsNewerRows: a payload with an older refresh date inserts
 // the dates that were missing and overwrites none that a newer one loaded.
+// Each file is a whole week (a file that does not cover its period is
+// refused): the newer one 2026-11-15..21, refreshed on the 21st; the older
+// one 2026-11-14..20, refreshed on the 20th, with other values.
 func TestOlderFileKeepsNewerRows(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	dir := t.TempDir()
-	const header = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
 	newer := filepath.Join(dir, "newer.csv")
 	older := filepath.Join(dir, "older.csv")
-	os.WriteFile(newer, []byte("\uFEFF"+header+"2026-11-21,2026-11-21,7,100,10,1\r\n2026-11-21,2026-11-20,7,200,20,2\r\n"), 0o644)
-	os.WriteFile(older, []byte("\uFEFF"+header+"2026-11-19,2026-11-20,7,999,99,9\r\n2026-11-19,2026-11-19,7,300,30,3\r\n2026-11-19,2026-11-18,7,400,40,\r\n"), 0o644)
+	os.WriteFile(newer, []byte(minuteWeek("2026-11-21", "2026-11-21", 100)), 0o644)
+	// The older file's oldest day has an empty Dial-out cell: NULL.
+	os.WriteFile(older, []byte(strings.Replace(minuteWeek("2026-11-20", "2026-11-20", 900), "2026-11-14,7,906,916,926", "2026-11-14,7,906,916,", 1)), 0o644)
 	load := func(path string) {
 		t.Helper()
 		code, out, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, path)
@@ -292,12 +295,13 @@ func TestOlderFileKeepsNewerRows(t *testing.T) {
 	load(older)
 	got := b.scalar(t, `SELECT string_agg(report_date || '=' || audio_video || '/' || coalesce(dial_out_microsoft::text, 'NULL') || '@' || report_refresh_date, ' ' ORDER BY report_date)
 		FROM S.skype_organizer_activity_minute_counts`)
-	want := "2026-11-18=400/NULL@2026-11-19 2026-11-19=300/3@2026-11-19 2026-11-20=200/2@2026-11-21 2026-11-21=100/1@2026-11-21"
+	want := "2026-11-14=906/NULL@2026-11-20 2026-11-15=106/126@2026-11-21 2026-11-16=105/125@2026-11-21 2026-11-17=104/124@2026-11-21 " +
+		"2026-11-18=103/123@2026-11-21 2026-11-19=102/122@2026-11-21 2026-11-20=101/121@2026-11-21 2026-11-21=100/120@2026-11-21"
 	if got != want {
 		t.Errorf("rows = %s\nwant   %s", got, want)
 	}
-	if s := b.scalar(t, `SELECT rows_inserted || '/' || rows_updated || '/' || rows_unchanged FROM S.report_fetches WHERE run_id = 2`); s != "2/0/1" {
-		t.Errorf("older file inserted/updated/unchanged = %s, want 2/0/1", s)
+	if s := b.scalar(t, `SELECT rows_inserted || '/' || rows_updated || '/' || rows_unchanged FROM S.report_fetches WHERE run_id = 2`); s != "1/0/6" {
+		t.Errorf("older file inserted/updated/unchanged = %s, want 1/0/6", s)
 	}
 }
 
@@ -322,7 +326,7 @@ func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
 		http.Redirect(w, r, srv.URL+"/download/"+which+"?sig=s3cr3t", http.StatusFound)
 	})
 	mux.HandleFunc("/download/good", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "\uFEFFReport Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n2026-11-21,2026-11-21,7,1,2,3\r\n")
+		fmt.Fprint(w, minuteWeek("2026-11-21", "2026-11-21", 1))
 	})
 	mux.HandleFunc("/download/bad", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party,Dial-in/out Microsoft\r\n"+
@@ -346,8 +350,8 @@ func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
 	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts`); n != "0" {
 		t.Errorf("failed report left %s rows", n)
 	}
-	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "1" {
-		t.Errorf("good report has %s rows, want 1", n)
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "7" {
+		t.Errorf("good report has %s rows, want 7", n)
 	}
 	if s := b.scalar(t, `SELECT string_agg(report || ':' || outcome, ',' ORDER BY report) FROM S.report_fetches`); s != "organizer-activity-minute-counts:loaded,organizer-activity-user-counts:failed" {
 		t.Errorf("fetches = %s", s)

@@ -35,10 +35,13 @@ func loadFileCommand() *ucli.Command {
 		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			if c.String("report") == "" {
-				return usagef("load-file needs --report (see `ingest reports`)")
+			// One report: blanks and commas alone (--report ',',
+			// INGEST_REPORT=' ') name none.
+			name := strings.TrimSpace(c.String("report"))
+			if strings.Trim(name, ", \t") == "" {
+				return usagef("load-file needs --report (INGEST_REPORT) naming one report (see `ingest reports`)")
 			}
-			spec, err := report.Lookup(c.String("report"))
+			spec, err := report.Lookup(name)
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -145,9 +148,9 @@ func replayCommand() *ucli.Command {
 			if err := noArgs(c, "use --report or --since"); err != nil {
 				return err
 			}
-			specs, err := report.Select(c.StringSlice("report"))
+			specs, err := selectReports(c)
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			filter := load.StoredFilter{}
 			if len(c.StringSlice("report")) > 0 {

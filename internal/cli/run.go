@@ -64,9 +64,9 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 			if err != nil {
 				return usagef("%v", err)
 			}
-			specs, err := report.Select(c.StringSlice("report"))
+			specs, err := selectReports(c)
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			log, err := newLogger(c)
 			if err != nil {
@@ -98,6 +98,17 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 			})
 		},
 	}
+}
+
+// selectReports resolves --report (INGEST_REPORT) of run, backfill and
+// replay: not given, every report; given but naming none (--report "",
+// INGEST_REPORT=' '), a usage error.
+func selectReports(c *ucli.Context) ([]*report.Spec, error) {
+	specs, err := report.Select(c.StringSlice("report"))
+	if err != nil {
+		return nil, usagef("--report (INGEST_REPORT): %v", err)
+	}
+	return specs, nil
 }
 
 // result is what became of one report in a run.
@@ -149,7 +160,8 @@ func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSe
 
 // parseAndLoad transforms a payload already in f and upserts it.
 func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, format transform.Format, days int, start time.Time) result {
-	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days})
+	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
+		RequireFullPeriod: true, Now: clockNow(ctx)})
 	if err != nil {
 		f.Duration = time.Since(start)
 		return failed(ctx, log, db, f, err)
