@@ -52,7 +52,7 @@ show() {
 		return 0
 	fi
 	echo "demo: the newest 7 days of $name.skype_organizer_daily"
-	echo "demo: tenant $tenant (select * for every column)"
+	echo "demo: tenant $tenant, a selection of its columns"
 	"${run[@]}" "${opts[@]}" -P "title=unique organizers per activity" -c "$organizers"
 	"${run[@]}" "${opts[@]}" -P "title=conference minutes" -c "$minutes"
 	echo "demo: checksum of the report tables: $("${run[@]}" "${opts[@]}" -At -c "$checksum")"
