@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,8 +17,8 @@ func graphSimCommand() *ucli.Command {
 		Name:  "graph-sim",
 		Usage: "serve a simulator of the Microsoft Graph reports API on loopback (for demos and tests)",
 		Flags: flags([]ucli.Flag{
-			&ucli.StringFlag{Name: "addr", Value: "127.0.0.1:8765", EnvVars: []string{"GRAPH_SIM_ADDR"}, Usage: "loopback address of the API (port 0 picks a free one)"},
-			&ucli.StringFlag{Name: "download-addr", Value: "127.0.0.1:0", EnvVars: []string{"GRAPH_SIM_DOWNLOAD_ADDR"}, Usage: "loopback address of the download host"},
+			&ucli.StringFlag{Name: "addr", Value: "127.0.0.1:8765", EnvVars: []string{"GRAPH_SIM_ADDR"}, Usage: "address of the API, loopback unless --allow-non-loopback (port 0 picks a free one)"},
+			&ucli.StringFlag{Name: "download-addr", Value: "127.0.0.1:0", EnvVars: []string{"GRAPH_SIM_DOWNLOAD_ADDR"}, Usage: "address of the download host, loopback unless --allow-non-loopback"},
 			&ucli.StringFlag{Name: "token", Value: "sim-token", EnvVars: []string{"GRAPH_SIM_TOKEN"}, Usage: "bearer token the simulator accepts"},
 			&ucli.IntFlag{Name: "latency-days", Value: 2, EnvVars: []string{"GRAPH_SIM_LATENCY_DAYS"}, Usage: "days between today and the report refresh date"},
 			&ucli.TimestampFlag{Name: "as-of", Layout: time.DateOnly, EnvVars: []string{"GRAPH_SIM_AS_OF"}, Usage: "pretend today is this date (YYYY-MM-DD)"},
@@ -25,6 +26,7 @@ func graphSimCommand() *ucli.Command {
 			&ucli.StringSliceFlag{Name: "fault", EnvVars: []string{"GRAPH_SIM_FAULT"}, Usage: "inject a fault, KIND[@REPORT][:TIMES|:all], repeatable; KIND is one of " + faultKinds() + " (a request header X-Graphsim-Fault: KIND does the same for one request)"},
 			&ucli.DurationFlag{Name: "retry-after", Value: time.Second, EnvVars: []string{"GRAPH_SIM_RETRY_AFTER"}, Usage: "the wait a 429 fault asks for (whole seconds)"},
 			&ucli.BoolFlag{Name: "same-host-downloads", EnvVars: []string{"GRAPH_SIM_SAME_HOST_DOWNLOADS"}, Usage: "serve download links from the API's own host and port"},
+			&ucli.BoolFlag{Name: "allow-non-loopback", EnvVars: []string{"GRAPH_SIM_ALLOW_NON_LOOPBACK"}, Usage: "allow --addr and --download-addr beyond loopback, e.g. 0.0.0.0:8765 in a container (links still name loopback on a wildcard address)"},
 			&ucli.IntFlag{Name: "page-size", EnvVars: []string{"GRAPH_SIM_PAGE_SIZE"}, Usage: "split beta JSON answers into pages of this many rows (@odata.nextLink); 0 means one page"},
 		}, logFlags()),
 		OnUsageError: onUsage,
@@ -37,7 +39,8 @@ func graphSimCommand() *ucli.Command {
 				return err
 			}
 			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log,
-				RetryAfter: c.Duration("retry-after"), SameHostDownloads: c.Bool("same-host-downloads"), PageSize: c.Int("page-size")}
+				RetryAfter: c.Duration("retry-after"), SameHostDownloads: c.Bool("same-host-downloads"), PageSize: c.Int("page-size"),
+				AllowNonLoopback: c.Bool("allow-non-loopback")}
 			for _, v := range c.StringSlice("fault") {
 				f, err := graphsim.ParseFault(v)
 				if err != nil {
@@ -50,6 +53,10 @@ func graphSimCommand() *ucli.Command {
 				opts.Now = func() time.Time { return asOf }
 			}
 			srv, err := graphsim.Start(c.String("addr"), c.String("download-addr"), opts)
+			if errors.Is(err, graphsim.ErrNotLoopback) {
+				return usagef("graph-sim: %v: pass --allow-non-loopback to listen there (anyone who reaches it can use the simulator's well-known token)",
+					strings.TrimPrefix(err.Error(), "graphsim: "))
+			}
 			if err != nil {
 				return usagef("graph-sim: %v", err)
 			}

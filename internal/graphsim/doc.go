@@ -1,5 +1,5 @@
-// Package graphsim simulates the Microsoft Graph usage-report API on loopback,
-// for demos and tests. It serves every report in report.All with
+// Package graphsim simulates the Microsoft Graph usage-report API on loopback
+// (beyond it only with Options.AllowNonLoopback), for demos and tests. It serves every report in report.All with
 // deterministic data and behaves the way Graph does in the places a client
 // can get wrong:
 //

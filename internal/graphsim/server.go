@@ -48,7 +48,16 @@ type Options struct {
 	// PageSize splits beta JSON answers into pages of this many rows linked
 	// by @odata.nextLink; 0 means one page.
 	PageSize int
+	// AllowNonLoopback lets Start listen on addresses that are not loopback,
+	// such as "0.0.0.0:8765" inside a container. Without it they are refused
+	// with ErrNotLoopback: the simulator's token is well known. On a wildcard
+	// address the URLs handed out still name loopback (see Start).
+	AllowNonLoopback bool
 }
+
+// ErrNotLoopback is Start's error for an address that is not loopback when
+// Options.AllowNonLoopback is not set.
+var ErrNotLoopback = errors.New("is not loopback")
 
 // linkLifetime is how long a download link stays valid on the sim clock.
 const linkLifetime = 5 * time.Minute
@@ -98,7 +107,11 @@ type Request struct {
 
 // Start listens on apiAddr for the Graph API and on dlAddr for the download
 // host, and serves until Close. Both must be loopback addresses such as
-// "127.0.0.1:0"; "" means "127.0.0.1:0".
+// "127.0.0.1:0" unless Options.AllowNonLoopback; "" means "127.0.0.1:0".
+// A wildcard address ("0.0.0.0:8765", ":8765") also accepts loopback
+// connections, so URL and the download links name 127.0.0.1 and localhost
+// with its port: reachable in the same network namespace (a container's
+// sidecar) or through a port published on the same number.
 func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	if opts.Latency < 0 {
 		return nil, fmt.Errorf("graphsim: Options.Latency %d is negative", opts.Latency)
@@ -125,17 +138,17 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 
-	apiLn, err := listenLoopback("API", apiAddr)
+	apiLn, err := listen("API", apiAddr, opts.AllowNonLoopback)
 	if err != nil {
 		return nil, err
 	}
-	dlLn, err := listenLoopback("download", dlAddr)
+	dlLn, err := listen("download", dlAddr, opts.AllowNonLoopback)
 	if err != nil {
 		apiLn.Close()
 		return nil, err
 	}
-	s.apiURL = "http://" + apiLn.Addr().String()
-	s.dlURL = "http://" + downloadHost(dlLn.Addr().(*net.TCPAddr))
+	s.apiURL = "http://" + reachable(apiLn.Addr().(*net.TCPAddr)).String()
+	s.dlURL = "http://" + downloadHost(reachable(dlLn.Addr().(*net.TCPAddr)))
 	if opts.SameHostDownloads {
 		s.dlURL = s.apiURL
 	}
@@ -482,21 +495,40 @@ func tenantID(token string) string {
 	return claims.TID
 }
 
-// listenLoopback listens on addr ("" means 127.0.0.1:0) and refuses anything
-// but a loopback address: the simulator's token is well known.
-func listenLoopback(name, addr string) (net.Listener, error) {
+// listen listens on addr ("" means 127.0.0.1:0). Unless anyAddr, it refuses
+// anything but a loopback address, before listening when addr's host is an
+// IP or empty: the simulator's token is well known.
+func listen(name, addr string, anyAddr bool) (net.Listener, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
+	}
+	refused := fmt.Errorf("graphsim: %s address %q %w", name, addr, ErrNotLoopback)
+	if !anyAddr {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); host == "" || ip != nil && !ip.IsLoopback() {
+				return nil, refused
+			}
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("graphsim: listen %s on %q: %w", name, addr, err)
 	}
-	if !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
+	if !anyAddr && !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
 		ln.Close()
-		return nil, fmt.Errorf("graphsim: %s address %q is not loopback", name, addr)
+		return nil, refused
 	}
 	return ln, nil
+}
+
+// reachable is the address to hand out for a listener on a: a wildcard
+// (0.0.0.0 or ::) becomes 127.0.0.1, which it accepts too (Linux listens on
+// both families for ::).
+func reachable(a *net.TCPAddr) *net.TCPAddr {
+	if a.IP.IsUnspecified() {
+		return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: a.Port}
+	}
+	return a
 }
 
 // downloadHost names the download listener "localhost:port" when it is on
