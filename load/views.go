@@ -202,36 +202,46 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 	})
 }
 
-// replaceViews applies the files in place when it can, else drops our
-// views (dependents first) and creates them again. Views of ours that no
-// file creates any more are dropped.
+// replaceViews applies the files in place when it can, file by file in
+// dependency order. From the first file that cannot be applied in place
+// (its views' columns changed), it drops that file's views and every view
+// of ours that may be built on them (those of later files, and old views
+// no earlier file re-created), dependents first, and creates them again;
+// the earlier files' views stay as replaced, so what an analyst built on
+// them is kept. Views of ours that no file creates any more are dropped.
 func replaceViews(ctx context.Context, tx pgx.Tx, files []viewFile, oldViews []string) error {
 	newViews := allViews(files)
-	inPlace := func(tx pgx.Tx) error {
-		for _, f := range files {
-			if _, err := tx.Exec(ctx, f.sql); err != nil {
-				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
-			}
+	for i, f := range files {
+		err := pgx.BeginFunc(ctx, tx, func(tx pgx.Tx) error { // a savepoint
+			_, err := tx.Exec(ctx, f.sql)
+			return err
+		})
+		if err == nil {
+			continue
 		}
-		return nil
-	}
-	err := pgx.BeginFunc(ctx, tx, inPlace) // a savepoint
-	if err != nil {
 		// Drop, newest first so that views built on earlier ones go first:
 		// the old views in reverse creation order (the dependencies that
-		// exist), then any new name not among them; and create again.
+		// exist), then any new name not among them; but not the views that
+		// the files before this one have just replaced.
+		kept := allViews(files[:i])
 		drop := slices.Clone(oldViews)
 		slices.Reverse(drop)
-		rev := slices.Clone(newViews)
+		rev := allViews(files[i:])
 		slices.Reverse(rev)
 		for _, v := range dedupe(append(drop, rev...)) {
+			if slices.Contains(kept, v) {
+				continue
+			}
 			if err := dropView(ctx, tx, v); err != nil {
 				return err
 			}
 		}
-		if err := inPlace(tx); err != nil {
-			return err
+		for _, f := range files[i:] {
+			if _, err := tx.Exec(ctx, f.sql); err != nil {
+				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
+			}
 		}
+		break
 	}
 	for i := len(oldViews) - 1; i >= 0; i-- {
 		if v := oldViews[i]; !slices.Contains(newViews, v) {

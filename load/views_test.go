@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -281,3 +282,31 @@ func (b *bundle) scalarText(t *testing.T, sql string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestIncompatibleChangeReplacesOnlyWhatItMust: when a later file changes
+// incompatibly (weekly and monthly getting *_days columns in their middle),
+// only its views and those after it are re-created; an analyst's view on an
+// earlier, unchanged view of ours (the daily one) does not stop the
+// migration.
+func TestIncompatibleChangeReplacesOnlyWhatItMust(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.db.applyViews(ctx, chainedViews()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.Pool.Exec(ctx, `CREATE VIEW analyst_view AS SELECT d FROM va`); err != nil {
+		t.Fatal(err)
+	}
+	v2 := chainedViews()
+	v2["020_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE OR REPLACE VIEW vb AS SELECT 1 AS n, d FROM va;`)}
+	if err := b.db.applyViews(ctx, v2); err != nil {
+		t.Fatalf("incompatible change of vb with an analyst's view on va: %v", err)
+	}
+	if got := b.scalarText(t, `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = current_schema AND table_name = 'vb'`); got != "n,d" {
+		t.Errorf("vb columns = %s, want n,d", got)
+	}
+	if got := b.scalarText(t, `SELECT count(*)::text FROM analyst_view`); got != "0" {
+		t.Errorf("analyst view: %s", got)
+	}
+}
