@@ -30,7 +30,7 @@ func setup(t *testing.T) *bundle {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	run, err := db.StartRun(ctx, Run{Command: "test"})
+	run, err := db.StartRun(ctx, Run{Command: "run"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,14 +78,21 @@ type Freshness struct {
 	Report            string
 	NewestReportDate  *time.Time
 	NewestRefreshDate *time.Time
-	DaysBehind        int
-	// LastSuccessAt is nil until a run that fetched the report has ended.
-	LastSuccessAt *time.Time
+	// DaysBehind is nil while the report has never had a row (every
+	// payload so far was empty).
+	DaysBehind *int
+	// LastSuccessAt is the end of the last run or backfill that fetched the
+	// report from Graph successfully; nil until one has ended. Replays and
+	// file loads are LastReplayAt and LastFileLoadAt.
+	LastSuccessAt  *time.Time
+	LastReplayAt   *time.Time
+	LastFileLoadAt *time.Time
 }
 
 // Freshness reads the ingest_freshness view.
 func (db *DB) Freshness(ctx context.Context) ([]Freshness, error) {
-	const q = `SELECT tenant_id, report, newest_report_date, newest_refresh_date, coalesce(days_behind, 0), last_success_at
+	const q = `SELECT tenant_id, report, newest_report_date, newest_refresh_date, days_behind, last_success_at,
+		last_replay_at, last_file_load_at
 		FROM ingest_freshness ORDER BY tenant_id, report`
 	rows, err := db.Pool.Query(ctx, q)
 	if err != nil {
@@ -93,7 +100,8 @@ func (db *DB) Freshness(ctx context.Context) ([]Freshness, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Freshness, error) {
 		var f Freshness
-		err := r.Scan(&f.TenantID, &f.Report, &f.NewestReportDate, &f.NewestRefreshDate, &f.DaysBehind, &f.LastSuccessAt)
+		err := r.Scan(&f.TenantID, &f.Report, &f.NewestReportDate, &f.NewestRefreshDate, &f.DaysBehind, &f.LastSuccessAt,
+			&f.LastReplayAt, &f.LastFileLoadAt)
 		return f, err
 	})
 	if err != nil {

@@ -48,8 +48,9 @@ type Counts struct {
 
 // Upsert loads the rows of one payload in one transaction: the payload is
 // stored (deduplicated by sha256), the rows are copied into a staging table
-// and merged by the upsert rule, and the fetch is recorded as loaded. Either
-// all of it commits or none of it does.
+// and merged by the upsert rule, and the fetch is recorded as loaded (as
+// empty when the payload has no row: see LoadOutcome). Either all of it
+// commits or none of it does.
 //
 // Upsert rule: a row for its key (tenant_id, report_date), or for a snapshot
 // report (tenant_id, report_refresh_date, report_period) (see
@@ -71,12 +72,34 @@ func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts
 			return err
 		}
 		c.Unchanged = c.Parsed - c.Inserted - c.Updated
-		return insertFetch(ctx, tx, f, "loaded", &c, rows, "")
+		return insertFetch(ctx, tx, f, LoadOutcome(len(rows)), &c, rows, "")
 	})
 	if err != nil {
 		return Counts{}, fmt.Errorf("load %s: %w", f.Report.Name, explain(err))
 	}
 	return c, nil
+}
+
+// LoadOutcome is the report_fetches.outcome of a payload that loaded with
+// n rows: "loaded", or "empty" for a valid payload without rows (a
+// header-only CSV, an empty JSON value array: what Graph answers for a
+// workload without data), which is no fresh data.
+func LoadOutcome(n int) string {
+	if n == 0 {
+		return "empty"
+	}
+	return "loaded"
+}
+
+// HasData reports whether the report's table holds any row of the tenant,
+// so that a run can tell a report that has only ever been empty.
+func (db *DB) HasData(ctx context.Context, spec *report.Spec, tenant string) (bool, error) {
+	var ok bool
+	q := `SELECT EXISTS (SELECT 1 FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` WHERE tenant_id = $1)`
+	if err := db.Pool.QueryRow(ctx, q, tenant).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look for rows of %s: %w", spec.Name, explain(err))
+	}
+	return ok, nil
 }
 
 // RecordFetch records a fetch that loaded nothing: outcome "not_modified" or

@@ -37,6 +37,67 @@ type viewData struct {
 	Reports []*report.Spec
 }
 
+// viewFuncs are the functions view templates may call, so that a view's
+// COMMENTs come from the report-spec table rather than being written by
+// hand for every column:
+//
+//	report NAME          the *report.Spec of a report (its short name)
+//	metric SPEC COLUMN   what a metric column of the report means
+//	common NAME          what a column that many views share means
+//	lit TEXT             TEXT as a SQL string literal
+var viewFuncs = template.FuncMap{
+	"report": func(name string) (*report.Spec, error) {
+		for _, s := range report.All {
+			if s.Name == name {
+				return s, nil
+			}
+		}
+		return nil, fmt.Errorf("no report %q in the report-spec table", name)
+	},
+	"metric": metricText,
+	"common": func(name string) (string, error) {
+		text, ok := commonColumns[name]
+		if !ok {
+			return "", fmt.Errorf("no description for the common column %q", name)
+		}
+		return text, nil
+	},
+	"lit": quoteLiteral,
+}
+
+// metricText describes a metric column of a report for COMMENT ON COLUMN:
+// the report's title, the CSV header it comes from, and how it may be
+// aggregated.
+func metricText(s *report.Spec, c report.Column) string {
+	text := fmt.Sprintf(`%s; this column is "%s" (%s, table %s). NULL when the cell was empty`,
+		s.Title, c.Header, s.Function, s.Table)
+	if !s.Snapshot {
+		text += " or the report has no row for the day"
+	}
+	text += "."
+	if strings.HasSuffix(s.Function, "UserCounts") {
+		text += " Unique users of one day: average them or take the peak across days, never sum them."
+	}
+	return text
+}
+
+// commonColumns describes the columns that many views share.
+var commonColumns = map[string]string{
+	"tenant_id":           "Entra tenant id (a GUID) the data came from.",
+	"report":              "Report short name, as `ingest reports` lists it and --report takes it.",
+	"report_date":         "The day the values are for.",
+	"report_refresh_date": "The newest date on which Microsoft refreshed the values of this row (Report Refresh Date); when a row joins several reports, the newest of theirs.",
+	"report_period":       "Days of the period the report was requested for (7, 30, 90 or 180).",
+	"week_start":          "Monday of the ISO week.",
+	"week_end":            "Sunday of the ISO week.",
+	"month_start":         "First day of the calendar month.",
+	"month_end":           "Last day of the calendar month.",
+	"days_in_month":       "Number of days of the calendar month.",
+	"days_covered":        "Days of the week or month that have a row in at least one of the reports of this view. A day can have a row and still an empty (NULL) cell: each metric's own count of days is its *_days column.",
+	"partial_week":        "True when fewer than 7 days of the week have a row (the current week, or a gap). A day with a row but an empty cell does not make it partial: compare each metric's *_days column with 7.",
+	"partial_month":       "True when fewer days of the month than it has have a row (the current month, or a gap). A day with a row but an empty cell does not make it partial: compare each metric's *_days column with days_in_month.",
+}
+
 // renderViews reads every *.sql file of fsys in name order (which is
 // dependency order: a file may use views of earlier files) and renders it as
 // a text/template over the report-spec table.
@@ -53,7 +114,7 @@ func renderViews(fsys fs.FS) ([]viewFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		tmpl, err := template.New(n).Option("missingkey=error").Parse(string(body))
+		tmpl, err := template.New(n).Option("missingkey=error").Funcs(viewFuncs).Parse(string(body))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
@@ -141,36 +202,46 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 	})
 }
 
-// replaceViews applies the files in place when it can, else drops our
-// views (dependents first) and creates them again. Views of ours that no
-// file creates any more are dropped.
+// replaceViews applies the files in place when it can, file by file in
+// dependency order. From the first file that cannot be applied in place
+// (its views' columns changed), it drops that file's views and every view
+// of ours that may be built on them (those of later files, and old views
+// no earlier file re-created), dependents first, and creates them again;
+// the earlier files' views stay as replaced, so what an analyst built on
+// them is kept. Views of ours that no file creates any more are dropped.
 func replaceViews(ctx context.Context, tx pgx.Tx, files []viewFile, oldViews []string) error {
 	newViews := allViews(files)
-	inPlace := func(tx pgx.Tx) error {
-		for _, f := range files {
-			if _, err := tx.Exec(ctx, f.sql); err != nil {
-				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
-			}
+	for i, f := range files {
+		err := pgx.BeginFunc(ctx, tx, func(tx pgx.Tx) error { // a savepoint
+			_, err := tx.Exec(ctx, f.sql)
+			return err
+		})
+		if err == nil {
+			continue
 		}
-		return nil
-	}
-	err := pgx.BeginFunc(ctx, tx, inPlace) // a savepoint
-	if err != nil {
 		// Drop, newest first so that views built on earlier ones go first:
 		// the old views in reverse creation order (the dependencies that
-		// exist), then any new name not among them; and create again.
+		// exist), then any new name not among them; but not the views that
+		// the files before this one have just replaced.
+		kept := allViews(files[:i])
 		drop := slices.Clone(oldViews)
 		slices.Reverse(drop)
-		rev := slices.Clone(newViews)
+		rev := allViews(files[i:])
 		slices.Reverse(rev)
 		for _, v := range dedupe(append(drop, rev...)) {
+			if slices.Contains(kept, v) {
+				continue
+			}
 			if err := dropView(ctx, tx, v); err != nil {
 				return err
 			}
 		}
-		if err := inPlace(tx); err != nil {
-			return err
+		for _, f := range files[i:] {
+			if _, err := tx.Exec(ctx, f.sql); err != nil {
+				return fmt.Errorf("views: apply %s: %w", f.name, explain(err))
+			}
 		}
+		break
 	}
 	for i := len(oldViews) - 1; i >= 0; i-- {
 		if v := oldViews[i]; !slices.Contains(newViews, v) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -253,10 +254,14 @@ func statusCommand() *ucli.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST SUCCESS")
+			fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST GRAPH FETCH\tLAST REPLAY\tLAST FILE LOAD")
 			for _, f := range fresh {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", f.TenantID, f.Report, dateOrDash(f.NewestReportDate),
-					dateOrDash(f.NewestRefreshDate), f.DaysBehind, timeOrDash(f.LastSuccessAt))
+				behind := "no data" // every payload so far was empty
+				if f.DaysBehind != nil {
+					behind = strconv.Itoa(*f.DaysBehind)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.TenantID, f.Report, dateOrDash(f.NewestReportDate),
+					dateOrDash(f.NewestRefreshDate), behind, timeOrDash(f.LastSuccessAt), timeOrDash(f.LastReplayAt), timeOrDash(f.LastFileLoadAt))
 			}
 			w.Flush()
 			runs, err := db.LastRuns(c.Context, 10)

@@ -118,6 +118,7 @@ type result struct {
 	outcome string
 	counts  load.Counts
 	err     error
+	noData  bool // empty, and the report's table has no row of the tenant
 }
 
 // fetchAndLoad fetches one report, parses it and loads it. Every outcome is
@@ -176,9 +177,31 @@ func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fet
 		f.Duration = time.Since(start)
 		return failed(ctx, log, db, f, err)
 	}
+	outcome := load.LoadOutcome(counts.Parsed)
+	if outcome == "empty" {
+		return empty(ctx, log, db, f, counts)
+	}
 	log.Info("report loaded", "rows", counts.Parsed, "inserted", counts.Inserted, "updated", counts.Updated,
 		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
-	return result{report: f.Report.Name, source: f.Source, outcome: "loaded", counts: counts}
+	return result{report: f.Report.Name, source: f.Source, outcome: outcome, counts: counts}
+}
+
+// empty is a payload that loaded without rows: not a failure, but when the
+// report's table has no row of the tenant at all (it has only ever been
+// empty), a warning, marked in the printed results.
+func empty(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, counts load.Counts) result {
+	r := result{report: f.Report.Name, source: f.Source, outcome: "empty", counts: counts}
+	has, err := db.HasData(ctx, f.Report, f.TenantID)
+	switch {
+	case err != nil:
+		log.Warn("report empty: the payload has no rows; cannot tell whether it ever had data", "error", err)
+	case !has:
+		r.noData = true
+		log.Warn("report empty and never had data: every payload so far had no rows (Graph answers so for a workload without data)")
+	default:
+		log.Info("report empty: the payload has no rows; the data loaded earlier stays")
+	}
+	return r
 }
 
 func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, err error) result {
@@ -210,14 +233,22 @@ func summarize(results []result, noun string) error {
 func printResults(w io.Writer, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
+	noData := false
 	for _, r := range results {
+		outcome := r.outcome
+		if r.noData {
+			outcome, noData = outcome+" (!)", true
+		}
 		if r.err != nil || r.outcome == "not_modified" {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", r.report, r.outcome)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", r.report, outcome)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.report, r.outcome, r.counts.Parsed, r.counts.Inserted, r.counts.Updated, r.counts.Unchanged, r.counts.Restated)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.report, outcome, r.counts.Parsed, r.counts.Inserted, r.counts.Updated, r.counts.Unchanged, r.counts.Restated)
 	}
 	tw.Flush()
+	if noData {
+		fmt.Fprintln(w, "(!) empty and never had data: no row of this tenant was ever loaded for the report (Graph sends header-only reports for a workload without data)")
+	}
 }
 
 func version(c *ucli.Context) string {

@@ -1,20 +1,46 @@
--- One row per tenant and report date: unique organizers per activity
--- (user counts) and conference minutes side by side. A side that has no row
--- for the date shows NULL.
+{{- $u := report "organizer-activity-user-counts"}}
+{{- $m := report "organizer-activity-minute-counts"}}
+{{- $c := report "organizer-activity-counts"}}
+-- One row per tenant and report date of the three organizer reports side by
+-- side: unique organizers per activity (*_organizers), conference minutes
+-- (*_minutes) and, after the refresh date (so that the view stays
+-- compatible with what analysts built on it), conferences organized per
+-- activity (*_conferences). A report that has no row for the date shows
+-- NULL. Column names and COMMENTs come from the report-spec table.
 CREATE OR REPLACE VIEW skype_organizer_daily AS
+WITH days AS (
+    SELECT tenant_id, report_date FROM {{$u.Table}}
+    UNION SELECT tenant_id, report_date FROM {{$m.Table}}
+    UNION SELECT tenant_id, report_date FROM {{$c.Table}}
+)
 SELECT
-    coalesce(u.tenant_id, m.tenant_id)                     AS tenant_id,
-    coalesce(u.report_date, m.report_date)                 AS report_date,
-    u.im                                                   AS im_organizers,
-    u.audio_video                                          AS audio_video_organizers,
-    u.app_sharing                                          AS app_sharing_organizers,
-    u.web                                                  AS web_organizers,
-    u.dial_in_out_3rd_party                                AS dial_in_out_3rd_party_organizers,
-    u.dial_in_out_microsoft                                AS dial_in_out_microsoft_organizers,
-    m.audio_video                                          AS audio_video_minutes,
-    m.dial_in_microsoft                                    AS dial_in_microsoft_minutes,
-    m.dial_out_microsoft                                   AS dial_out_microsoft_minutes,
-    greatest(u.report_refresh_date, m.report_refresh_date) AS report_refresh_date
-FROM skype_organizer_activity_user_counts u
-FULL JOIN skype_organizer_activity_minute_counts m
-    ON m.tenant_id = u.tenant_id AND m.report_date = u.report_date;
+    d.tenant_id,
+    d.report_date,
+{{- range $u.Metrics}}
+    u.{{.Name}} AS {{.Name}}_organizers,
+{{- end}}
+{{- range $m.Metrics}}
+    m.{{.Name}} AS {{.Name}}_minutes,
+{{- end}}
+    greatest(u.report_refresh_date, m.report_refresh_date, c.report_refresh_date) AS report_refresh_date
+{{- range $c.Metrics}},
+    c.{{.Name}} AS {{.Name}}_conferences
+{{- end}}
+FROM days d
+LEFT JOIN {{$u.Table}} u USING (tenant_id, report_date)
+LEFT JOIN {{$m.Table}} m USING (tenant_id, report_date)
+LEFT JOIN {{$c.Table}} c USING (tenant_id, report_date);
+
+COMMENT ON VIEW skype_organizer_daily IS 'Skype for Business organizers, one row per tenant and day: unique organizers per activity (*_organizers), conference minutes (*_minutes) and conferences organized per activity (*_conferences), side by side. NULL where a report has no row for the day or its cell was empty.';
+COMMENT ON COLUMN skype_organizer_daily.tenant_id IS {{lit (common "tenant_id")}};
+COMMENT ON COLUMN skype_organizer_daily.report_date IS {{lit (common "report_date")}};
+COMMENT ON COLUMN skype_organizer_daily.report_refresh_date IS {{lit (common "report_refresh_date")}};
+{{- range $u.Metrics}}
+COMMENT ON COLUMN skype_organizer_daily.{{.Name}}_organizers IS {{lit (metric $u .)}};
+{{- end}}
+{{- range $m.Metrics}}
+COMMENT ON COLUMN skype_organizer_daily.{{.Name}}_minutes IS {{lit (metric $m .)}};
+{{- end}}
+{{- range $c.Metrics}}
+COMMENT ON COLUMN skype_organizer_daily.{{.Name}}_conferences IS {{lit (metric $c .)}};
+{{- end}}

@@ -19,3 +19,10 @@ WHERE NOT EXISTS (
     SELECT 1 FROM loaded l
     WHERE l.report = b.report AND l.tenant_id = b.tenant_id AND l.report_date = d::date
 );
+
+COMMENT ON VIEW ingest_gaps IS 'Per tenant and dated report: every report date missing between the first and the newest date loaded (one row per missing day). Snapshot reports have no report date and no gaps.';
+COMMENT ON COLUMN ingest_gaps.tenant_id IS {{lit (common "tenant_id")}};
+COMMENT ON COLUMN ingest_gaps.report IS {{lit (common "report")}};
+COMMENT ON COLUMN ingest_gaps.missing_date IS 'A report date with no row in the report''s table, between first_date and newest_date.';
+COMMENT ON COLUMN ingest_gaps.first_date IS 'Oldest report date loaded for the tenant and report.';
+COMMENT ON COLUMN ingest_gaps.newest_date IS 'Newest report date loaded for the tenant and report.';

@@ -1,0 +1,44 @@
+{{- $a := report "peer-to-peer-activity-counts"}}
+{{- $b := report "peer-to-peer-activity-user-counts"}}
+{{- $c := report "peer-to-peer-activity-minute-counts"}}
+-- One row per tenant and report date of the three peer-to-peer reports side
+-- by side: sessions per activity (*_sessions), unique users per activity
+-- (*_users) and audio and video minutes (*_minutes). A report that has no
+-- row for the date shows NULL.
+CREATE OR REPLACE VIEW skype_peer_to_peer_daily AS
+WITH days AS (
+    SELECT tenant_id, report_date FROM {{$a.Table}}
+    UNION SELECT tenant_id, report_date FROM {{$b.Table}}
+    UNION SELECT tenant_id, report_date FROM {{$c.Table}}
+)
+SELECT
+    d.tenant_id,
+    d.report_date,
+{{- range $a.Metrics}}
+    a.{{.Name}} AS {{.Name}}_sessions,
+{{- end}}
+{{- range $b.Metrics}}
+    b.{{.Name}} AS {{.Name}}_users,
+{{- end}}
+{{- range $c.Metrics}}
+    c.{{.Name}} AS {{.Name}}_minutes,
+{{- end}}
+    greatest(a.report_refresh_date, b.report_refresh_date, c.report_refresh_date) AS report_refresh_date
+FROM days d
+LEFT JOIN {{$a.Table}} a USING (tenant_id, report_date)
+LEFT JOIN {{$b.Table}} b USING (tenant_id, report_date)
+LEFT JOIN {{$c.Table}} c USING (tenant_id, report_date);
+
+COMMENT ON VIEW skype_peer_to_peer_daily IS 'Skype for Business peer-to-peer (two-party) activity, one row per tenant and day: sessions per activity (*_sessions), unique users per activity (*_users) and audio and video minutes (*_minutes), side by side. NULL where a report has no row for the day or its cell was empty.';
+COMMENT ON COLUMN skype_peer_to_peer_daily.tenant_id IS {{lit (common "tenant_id")}};
+COMMENT ON COLUMN skype_peer_to_peer_daily.report_date IS {{lit (common "report_date")}};
+COMMENT ON COLUMN skype_peer_to_peer_daily.report_refresh_date IS {{lit (common "report_refresh_date")}};
+{{- range $a.Metrics}}
+COMMENT ON COLUMN skype_peer_to_peer_daily.{{.Name}}_sessions IS {{lit (metric $a .)}};
+{{- end}}
+{{- range $b.Metrics}}
+COMMENT ON COLUMN skype_peer_to_peer_daily.{{.Name}}_users IS {{lit (metric $b .)}};
+{{- end}}
+{{- range $c.Metrics}}
+COMMENT ON COLUMN skype_peer_to_peer_daily.{{.Name}}_minutes IS {{lit (metric $c .)}};
+{{- end}}
