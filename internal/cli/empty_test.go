@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,12 @@ func TestEmptyReportIsNotFresh(t *testing.T) {
 	header := "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
 	emptyFile, dataFile := filepath.Join(dir, "empty.csv"), filepath.Join(dir, "data.csv")
 	os.WriteFile(emptyFile, []byte(header), 0o644)
-	os.WriteFile(dataFile, []byte(header+"2026-11-21,2026-11-20,7,1,2,3\r\n"), 0o644)
+	// A whole D7 period ending 2026-11-20: a shorter one is refused as cut.
+	data := header
+	for d := 20; d > 13; d-- {
+		data += fmt.Sprintf("2026-11-21,2026-11-%d,7,1,2,3\r\n", d)
+	}
+	os.WriteFile(dataFile, []byte(data), 0o644)
 
 	code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, emptyFile)
 	if code != ExitOK {
