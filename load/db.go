@@ -37,6 +37,7 @@ type DB struct {
 	Pool   *pgxpool.Pool
 	Schema string
 	log    *slog.Logger
+	run    runState // the run lock and the statement timeout (lock.go)
 }
 
 // Connect parses a Postgres URL (or key=value DSN), fills in application_name

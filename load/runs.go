@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,18 +17,35 @@ type Run struct {
 	Version string
 }
 
-// StartRun records a run as running and returns its id.
+// ErrNotRunning is returned (wrapped) by FinishRun when the run is no
+// longer recorded as running: another run marked it abandoned, having found
+// the run lock free while this run went on (its lock was lost).
+var ErrNotRunning = errors.New("the run is no longer recorded as running")
+
+// StartRun records a run as running and returns its id. When db holds the
+// run lock, the lock's backend is recorded with the run: another run tells
+// by it that the lock's holder is this live run.
 func (db *DB) StartRun(ctx context.Context, r Run) (int64, error) {
-	const q = `INSERT INTO ingest_runs (command, period, host, version) VALUES ($1, nullif($2, ''), $3, $4) RETURNING run_id`
+	const q = `INSERT INTO ingest_runs (command, period, host, version, backend_pid, backend_start)
+		VALUES ($1, nullif($2, ''), $3, $4, $5, $6) RETURNING run_id`
+	var (
+		pid   *int32
+		start *time.Time
+	)
+	if l := db.run.lock.Load(); l != nil {
+		pid, start = &l.pid, &l.start
+	}
 	var id int64
-	if err := db.Pool.QueryRow(ctx, q, r.Command, r.Period, r.Host, r.Version).Scan(&id); err != nil {
+	if err := db.Pool.QueryRow(ctx, q, r.Command, r.Period, r.Host, r.Version, pid, start).Scan(&id); err != nil {
 		return 0, fmt.Errorf("start run: %w", explain(err))
 	}
 	return id, nil
 }
 
 // FinishRun marks a run succeeded, or failed with the error's text. It runs
-// even when ctx is cancelled, so that an interrupted run is recorded.
+// even when ctx is cancelled, so that an interrupted run is recorded. It
+// changes only a run still recorded as running: when another run has marked
+// it abandoned meanwhile, that stays, and FinishRun returns ErrNotRunning.
 func (db *DB) FinishRun(ctx context.Context, runID int64, runErr error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -35,9 +53,17 @@ func (db *DB) FinishRun(ctx context.Context, runID int64, runErr error) error {
 	if runErr != nil {
 		status, text = "failed", runErr.Error()
 	}
-	const q = `UPDATE ingest_runs SET status = $2, finished_at = now(), error = nullif($3, '') WHERE run_id = $1`
-	if _, err := db.Pool.Exec(ctx, q, runID, status, auditText(Redact(text))); err != nil {
+	const q = `UPDATE ingest_runs SET status = $2, finished_at = now(), error = nullif($3, '') WHERE run_id = $1 AND status = 'running'`
+	tag, err := db.Pool.Exec(ctx, q, runID, status, auditText(Redact(text)))
+	if err != nil {
 		return fmt.Errorf("finish run %d: %w", runID, explain(err))
+	}
+	if tag.RowsAffected() == 0 {
+		var was, why string
+		if err := db.Pool.QueryRow(ctx, `SELECT status, coalesce(error, '') FROM ingest_runs WHERE run_id = $1`, runID).Scan(&was, &why); err != nil {
+			return fmt.Errorf("finish run %d: %w", runID, ErrNotRunning)
+		}
+		return fmt.Errorf("finish run %d: %w: it is %s (%s)", runID, ErrNotRunning, was, why)
 	}
 	return nil
 }

@@ -50,7 +50,8 @@ type Counts struct {
 // stored (deduplicated by sha256), the rows are copied into a staging table
 // and merged by the upsert rule, and the fetch is recorded as loaded (as
 // empty when the payload has no row: see LoadOutcome). Either all of it
-// commits or none of it does.
+// commits or none of it does. When the run lock of db was lost it commits
+// nothing and returns ErrLockLost (wrapped).
 //
 // Upsert rule: a row for its key (tenant_id, report_date), or for a snapshot
 // report (tenant_id, report_refresh_date, report_period) (see
@@ -72,7 +73,12 @@ func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts
 			return err
 		}
 		c.Unchanged = c.Parsed - c.Inserted - c.Updated
-		return insertFetch(ctx, tx, f, LoadOutcome(len(rows)), &c, rows, "")
+		if err := insertFetch(ctx, tx, f, LoadOutcome(len(rows)), &c, rows, ""); err != nil {
+			return err
+		}
+		// Commit only while this run holds the run lock: once it is lost,
+		// another run may be loading.
+		return db.checkLock(ctx, tx)
 	})
 	if err != nil {
 		return Counts{}, fmt.Errorf("load %s: %w", f.Report.Name, explain(err))

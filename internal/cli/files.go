@@ -84,7 +84,7 @@ func loadFileCommand() *ucli.Command {
 						path := paths[i]
 						start := time.Now()
 						f := load.Fetch{RunID: runID, TenantID: tenant, Report: spec, Source: path}
-						body, err := readFile(path, c.Int64("max-payload-bytes"))
+						body, err := readFile(ctx, path, c.Int64("max-payload-bytes"))
 						if err != nil {
 							return failed(ctx, log, db, f, err)
 						}
@@ -100,14 +100,43 @@ func loadFileCommand() *ucli.Command {
 	}
 }
 
-func readFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// readFile reads a whole file of at most max bytes. It stops when ctx is
+// done, even blocked on a FIFO or a terminal: opening waits in a goroutine
+// of its own, and reading ends when the file is closed under it. Then the
+// error is ctx's cause, not the closed file's.
+func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path) // a FIFO's open waits for a writer
+		ch <- opened{f, err}
+	}()
+	var f *os.File
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, o.err
+		}
+		f = o.f
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("read %s: %w", path, context.Cause(ctx))
 	}
 	defer f.Close()
+	// A pipe's read waits in the poller, and Close wakes it.
+	defer context.AfterFunc(ctx, func() { f.Close() })()
 	body, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if int64(len(body)) > max {

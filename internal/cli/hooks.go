@@ -7,6 +7,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/load"
 )
 
 // hooks are test seams. Only this package's tests set them, through the
@@ -18,6 +19,8 @@ type hooks struct {
 	budget extract.Budget
 	// authTransport carries azidentity's requests (to a fake authority).
 	authTransport policy.Transporter
+	// beforeLoad is called just before a payload's rows are upserted.
+	beforeLoad func(ctx context.Context, f load.Fetch)
 }
 
 type hooksKey struct{}

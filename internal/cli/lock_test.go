@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/m365ingest/ingest/internal/pgtest"
 	"github.com/m365ingest/ingest/load"
@@ -162,26 +163,18 @@ func TestWaitTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	sim := startSim(t, asOf)
-	// Hold the run lock from the test itself, as another process would.
+	// Hold the run lock from the test itself, as another run would.
 	if code, out, errOut := b.ingest(t, "migrate"); code != 0 {
 		t.Fatalf("migrate: %d %s %s", code, out, errOut)
 	}
-	conn, err := pgtest.Pool(t).Acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	k1, k2 := load.RunLockKeys(b.schema)
-	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
-		t.Fatal(err)
-	}
+	h := holdRunLock(t, b)
 	code, _, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "300ms")
 	if code != ExitFailed || !strings.Contains(lastLine(stderr), "another run holds the lock since") || !strings.Contains(lastLine(stderr), "gave up after --wait-timeout 300ms") {
 		t.Fatalf("exit %d, last line %q", code, lastLine(stderr))
 	}
 	// The run that gave up is recorded as failed, with its one line.
-	if got, want := b.scalar(t, `SELECT string_agg(run_id || ':' || status || ':' || error || ':' || (finished_at IS NOT NULL), ',') FROM S.ingest_runs`),
-		"1:failed:"+strings.TrimPrefix(lastLine(stderr), "ingest: ")+":true"; got != want {
+	if got, want := b.scalar(t, `SELECT string_agg(status || ':' || error || ':' || (finished_at IS NOT NULL), ',') FROM S.ingest_runs WHERE run_id <> $1`, h.runID),
+		"failed:"+strings.TrimPrefix(lastLine(stderr), "ingest: ")+":true"; got != want {
 		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
 	}
 	if n := len(sim.APIRequests()); n != 0 {
@@ -192,11 +185,11 @@ func TestWaitTimeout(t *testing.T) {
 	unlocked := make(chan error, 1)
 	go func() {
 		const waiting = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-			AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2
+			AND (classid::bigint << 32 | objid::bigint) = $1 AND objsubid = 1
 			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			var seen bool
-			if err := pool.QueryRow(context.Background(), waiting, k1, k2).Scan(&seen); err != nil {
+			if err := pool.QueryRow(context.Background(), waiting, h.key).Scan(&seen); err != nil {
 				unlocked <- err
 				return
 			}
@@ -208,8 +201,7 @@ func TestWaitTimeout(t *testing.T) {
 				return
 			}
 		}
-		_, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2)
-		unlocked <- err
+		unlocked <- h.release()
 	}()
 	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--wait", "--wait-timeout", "30s")
 	if err := <-unlocked; err != nil {
@@ -218,25 +210,54 @@ func TestWaitTimeout(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "loaded") {
 		t.Fatalf("waiting run: exit %d\n%s\n%s", code, out, stderr)
 	}
-	if got := b.scalar(t, `SELECT string_agg(run_id || ':' || status, ',' ORDER BY run_id) FROM S.ingest_runs`); got != "1:failed,2:succeeded" {
-		t.Errorf("ingest_runs = %s, want 1:failed,2:succeeded", got)
+	if got := b.scalar(t, `SELECT string_agg(status, ',' ORDER BY run_id) FROM S.ingest_runs WHERE run_id <> $1`, h.runID); got != "failed,succeeded" {
+		t.Errorf("ingest_runs = %s, want failed,succeeded", got)
 	}
 }
 
-// holdRunLock takes the run lock of b's schema on a connection of the
-// test's own, as another process would, until the test ends.
-func holdRunLock(t *testing.T, b *bundle) {
+// heldLock is the run lock of a schema held by a connection of the test's
+// own.
+type heldLock struct {
+	conn  *pgxpool.Conn
+	key   int64
+	pid   int
+	runID int64 // the running row recorded for it, or 0
+}
+
+func (h *heldLock) release() error {
+	_, err := h.conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, h.key)
+	return err
+}
+
+// holdLockKey takes the run lock's key of b's schema on a connection of the
+// test's own, as any session of any role may, until the test ends.
+func holdLockKey(t *testing.T, schema string) *heldLock {
 	t.Helper()
 	conn, err := pgtest.Pool(t).Acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Release)
-	k1, k2 := load.RunLockKeys(b.schema)
-	if _, err := conn.Exec(t.Context(), `SELECT pg_advisory_lock($1, $2)`, k1, k2); err != nil {
+	h := &heldLock{conn: conn, key: load.RunLockKey(schema)}
+	if err := conn.QueryRow(t.Context(), `SELECT pg_backend_pid(), pg_advisory_lock($1)`, h.key).Scan(&h.pid, nil); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, k1, k2) })
+	t.Cleanup(func() { h.release() })
+	return h
+}
+
+// holdRunLock takes the run lock of b's schema and records it as a live run
+// does: a running row in ingest_runs with the lock's backend. The schema
+// must be migrated.
+func holdRunLock(t *testing.T, b *bundle) *heldLock {
+	t.Helper()
+	h := holdLockKey(t, b.schema)
+	const q = `INSERT INTO S.ingest_runs (command, backend_pid, backend_start)
+		SELECT 'run', pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid() RETURNING run_id`
+	if err := h.conn.QueryRow(t.Context(), strings.ReplaceAll(q, "S.", pgx.Identifier{b.schema}.Sanitize()+".")).Scan(&h.runID); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // TestLockedRunAsksNobody: a run that finds the lock taken exits 0 with its
@@ -263,8 +284,8 @@ func TestLockedRunAsksNobody(t *testing.T) {
 	if n := len(sim.APIRequests()); n != 0 {
 		t.Errorf("Graph saw %d requests", n)
 	}
-	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "0" {
-		t.Errorf("%s runs recorded, want 0", n)
+	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "1" {
+		t.Errorf("%s runs recorded, want 1 (the holder's)", n)
 	}
 }
 

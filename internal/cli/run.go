@@ -172,6 +172,9 @@ func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fet
 	}
 	f.Unknown = parsed.Unknown
 	f.Duration = time.Since(start)
+	if h := hooksFrom(ctx).beforeLoad; h != nil {
+		h(ctx, f)
+	}
 	counts, err := db.Upsert(ctx, f, parsed.Rows)
 	if err != nil {
 		f.Duration = time.Since(start)
@@ -205,6 +208,7 @@ func empty(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, cou
 }
 
 func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, err error) result {
+	err = stopped(ctx, db, err)
 	log.Error("report failed", "error", err)
 	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
 		log.Error("cannot record the failed fetch", "error", rerr)

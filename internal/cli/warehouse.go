@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -18,7 +19,41 @@ func lockFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.BoolFlag{Name: "wait", EnvVars: []string{"INGEST_WAIT"}, Usage: "when another run holds the lock, wait for it instead of exiting 0"},
 		&ucli.DurationFlag{Name: "wait-timeout", Value: 30 * time.Minute, EnvVars: []string{"INGEST_WAIT_TIMEOUT"}, Usage: "how long --wait waits for the lock"},
+		&ucli.DurationFlag{Name: "statement-timeout", Value: defaultStatementTimeout, EnvVars: []string{"INGEST_STATEMENT_TIMEOUT"}, Usage: "Postgres statement_timeout of the run's statements (0: none)"},
+		&ucli.DurationFlag{Name: "run-timeout", Value: defaultRunTimeout, EnvVars: []string{"INGEST_RUN_TIMEOUT"}, Usage: "the whole run's deadline, waiting for the lock included (0: none)"},
 	}
+}
+
+const (
+	defaultStatementTimeout = 10 * time.Minute
+	// A nightly run must end (and let go of the lock) well before the next
+	// night's: 6 hours, far below 24.
+	defaultRunTimeout = 6 * time.Hour
+)
+
+// runLimits are --statement-timeout and --run-timeout, validated.
+func runLimits(c *ucli.Context) (statement, run time.Duration, err error) {
+	statement, run = c.Duration("statement-timeout"), c.Duration("run-timeout")
+	// statement_timeout is whole milliseconds, at most 2^31-1 of them.
+	if statement < 0 || (statement > 0 && statement < time.Millisecond) || statement.Milliseconds() > math.MaxInt32 {
+		return 0, 0, usagef("--statement-timeout %s: want 0 (none) or from 1ms to %s", statement, time.Duration(math.MaxInt32)*time.Millisecond)
+	}
+	if run < 0 {
+		return 0, 0, usagef("--run-timeout %s: want 0 (none) or a positive duration", run)
+	}
+	return statement, run, nil
+}
+
+// shortDuration is d as people write it: 6h, 10m, 1h30m, 300ms.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }
 
 // lockWait is how long to wait for the run lock: 0 (do not wait) unless
@@ -58,19 +93,41 @@ type runWork struct {
 
 // execute is the one place that holds the rule of a loading run: connect;
 // take the one-run-at-a-time lock (when another run holds it, print one line
-// and succeed, having asked nobody for anything); migrate; record the run;
-// prepare and do the work; record its end; print the results. Every failure
-// once connected is recorded in ingest_runs: before the run is started,
-// best effort (the table may not exist yet).
+// and succeed, having asked nobody for anything; when anything else holds
+// it, fail naming it); record the run; migrate; prepare and do the work;
+// record its end; print the results. Every failure once connected is
+// recorded in ingest_runs: before the run is started, best effort (the table
+// may not exist yet).
+//
+// The run has a deadline (--run-timeout) and its statements a timeout
+// (--statement-timeout). A signal, the deadline or the run lock being lost
+// stop the run; what failed because of that is recorded as the stop's
+// cause (see stopped), not as the I/O error it caused.
 func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
+	stmtTimeout, runTimeout, err := runLimits(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Context
+	if runTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, runTimeout, fmt.Errorf("run timed out after %s (--run-timeout)", shortDuration(runTimeout)))
+		defer cancel()
+	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	db, err := openDB(c, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// The URL's own statement_timeout stands unless the flag is given.
+	if err := db.SetStatementTimeout(ctx, stmtTimeout, !c.IsSet("statement-timeout")); err != nil {
+		return err
+	}
 	lock, err := db.LockRun(ctx, p.wait)
 	if err != nil {
+		err = stopped(ctx, db, err)
 		var le *load.LockedError
 		if errors.As(err, &le) {
 			if p.wait <= 0 {
@@ -83,26 +140,48 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 		return err
 	}
 	defer lock.Release()
-	if err := db.Migrate(ctx); err != nil {
-		recordFailedRun(ctx, log, db, p.run, err)
-		return err
-	}
+	// Record the run with the lock's backend at once, before migrating, so
+	// that another run finds the holder of the lock recorded. A schema not
+	// yet migrated (no ingest_runs, or one from before backend_pid) records
+	// it after the migration.
 	runID, err := db.StartRun(ctx, p.run)
 	if err != nil {
+		runID = 0
+	}
+	if err := db.Migrate(ctx); err != nil {
+		err = stopped(ctx, db, err)
+		if runID != 0 {
+			finishRun(ctx, log, db, runID, err)
+		} else {
+			recordFailedRun(ctx, log, db, p.run, err)
+		}
 		return err
 	}
+	if runID == 0 {
+		if runID, err = db.StartRun(ctx, p.run); err != nil {
+			return stopped(ctx, db, err)
+		}
+	}
 	log = log.With("run_id", runID)
-	log.Info("run started", "command", p.run.Command, "period", p.run.Period)
+	log.Info("run started", "command", p.run.Command, "period", p.run.Period, "lock_backend_pid", lock.PID())
 	w, err := p.prepare(ctx, db, runID, log)
 	if err != nil {
+		err = stopped(ctx, db, err)
 		finishRun(ctx, log, db, runID, err)
 		log.Error("run failed", "error", err)
 		return err
 	}
 	results := make([]result, w.n)
-	forEach(w.workers, w.n, func(i int) { results[i] = w.item(i) })
-	runErr := summarize(results, p.noun)
-	finishRun(ctx, w.log, db, runID, runErr)
+	forEach(w.workers, w.n, func(i int) {
+		results[i] = w.item(i)
+		if errors.Is(results[i].err, load.ErrLockLost) {
+			stop(results[i].err) // the other items stop, as for a signal
+		}
+	})
+	runErr := stopped(ctx, db, summarize(results, p.noun))
+	if err := finishRun(ctx, w.log, db, runID, runErr); errors.Is(err, load.ErrNotRunning) && runErr == nil {
+		runErr = err // marked abandoned by another run: this one lost its lock
+	}
 	printResults(c.App.Writer, results)
 	if runErr != nil {
 		w.log.Error("run failed", "error", runErr)
@@ -112,10 +191,41 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	return nil
 }
 
-func finishRun(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, runErr error) {
-	if err := db.FinishRun(ctx, runID, runErr); err != nil {
+// errInterrupted is why work stopped when its context was cancelled with no
+// cause of its own (a signal gives one).
+var errInterrupted = errors.New("interrupted")
+
+// stopped is err as it is recorded: once ctx is done (a signal, the run's
+// deadline, the run lock lost), whatever failed failed because of that, and
+// the error it gave (use of closed network connection, file already closed,
+// context canceled) is only a consequence: stopped returns the cause
+// instead. A statement cancelled by statement_timeout names the flag.
+func stopped(ctx context.Context, db *load.DB, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if cause == context.Canceled {
+			return errInterrupted
+		}
+		return cause
+	}
+	if load.StatementTimedOut(err) {
+		if d := db.StatementTimeout(); d > 0 {
+			return fmt.Errorf("%w (--statement-timeout %s)", err, shortDuration(d))
+		}
+		return fmt.Errorf("%w (the database URL's statement_timeout)", err)
+	}
+	return err
+}
+
+func finishRun(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, runErr error) error {
+	err := db.FinishRun(ctx, runID, runErr)
+	if err != nil {
 		log.Error("cannot record the end of the run", "error", err)
 	}
+	return err
 }
 
 // recordFailedRun records a run that failed before it could start, as
