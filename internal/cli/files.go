@@ -92,6 +92,9 @@ func loadFileCommand() *ucli.Command {
 						sum := sha256.Sum256(body)
 						f.FetchedAt = time.Now().UTC()
 						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
+						// A rejected file is not kept as a payload: the file
+						// is the source, and it would fail every replay.
+						f.DropOnFailure = true
 						return parseAndLoad(ctx, log.With("file", path), db, f, format, 0, start)
 					}}, nil
 				},
