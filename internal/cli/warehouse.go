@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"time"
@@ -54,6 +55,10 @@ type runWork struct {
 	n, workers int
 	item       func(i int) result
 	log        *slog.Logger // for the end of the run, with what prepare learnt
+
+	// summary, when set, prints what the results table does not say (replay
+	// names the payloads that failed), after it.
+	summary func(w io.Writer)
 }
 
 // execute is the one place that holds the rule of a loading run: connect;
@@ -104,6 +109,9 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	runErr := summarize(results, p.noun)
 	finishRun(ctx, w.log, db, runID, runErr)
 	printResults(c.App.Writer, results)
+	if w.summary != nil {
+		w.summary(c.App.Writer)
+	}
 	if runErr != nil {
 		w.log.Error("run failed", "error", runErr)
 		return runErr
