@@ -155,7 +155,7 @@ func replayCommand() *ucli.Command {
 		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			if err := noArgs(c, "use --report, --sha256 or --since"); err != nil {
+			if err := noArgs(c, "use --report or --since"); err != nil {
 				return err
 			}
 			specs, err := selectReports(c)
