@@ -8,9 +8,12 @@ import (
 )
 
 // StorePayload keeps a payload as received, keyed by its sha256 and
-// deduplicated, before it is transformed: should the transform or the load
-// fail, or the process die, the payload is still there for `ingest replay`.
-// Upsert and RecordFetch store it too (a no-op once it is here).
+// deduplicated, before it is transformed: what Graph sent cannot be asked
+// for again, so should the transform or the load fail, or the process die,
+// the payload is still there to examine and for `ingest replay --sha256`.
+// Upsert and RecordFetch store it too (a no-op once it is here). A file is
+// not stored before it loads: Upsert stores it with its rows, and a rejected
+// file leaves no payload (see Fetch.DropOnFailure).
 func (db *DB) StorePayload(ctx context.Context, p *Payload) error {
 	if err := storePayload(ctx, db.Pool, p); err != nil {
 		return explain(err)

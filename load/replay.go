@@ -17,12 +17,19 @@ type Stored struct {
 	Source    string
 	Format    string
 	FetchedAt time.Time
+	// Loaded says whether the payload ever loaded (outcome loaded or empty)
+	// for its tenant and report, in any run, replays included. A payload
+	// that never did (a Graph answer that failed to parse, say) is kept as
+	// evidence, but replay leaves it out unless it is named by sha256.
+	Loaded bool
 }
 
 // StoredFilter selects stored payloads for replay; zero fields select all.
 type StoredFilter struct {
 	Reports []string // short names
 	Since   time.Time
+	SHA256  []string // whole sha256s: only these
+	Skip    []string // whole sha256s: not these
 }
 
 // StoredPayloads lists payloads kept by earlier fetches, each (payload,
@@ -30,14 +37,18 @@ type StoredFilter struct {
 // that replaying them in order ends where the loads ended: a payload
 // fetched again after the one that superseded it supersedes it again. A
 // replay is not a fetch: rows of replay runs neither reorder payloads nor
-// count for Since.
+// count for Since. Each says whether it ever loaded (Stored.Loaded).
 func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, error) {
-	const q = `SELECT sha256, tenant_id, report, coalesce(period, ''), source, format, fetched_at FROM (
+	const q = `SELECT sha256, tenant_id, report, coalesce(period, ''), source, format, fetched_at,
+		EXISTS (SELECT 1 FROM report_fetches l WHERE l.sha256 = s.sha256 AND l.tenant_id = s.tenant_id
+			AND l.report = s.report AND l.outcome IN ('loaded', 'empty'))
+	FROM (
 		SELECT DISTINCT ON (f.sha256, f.tenant_id, f.report) f.sha256, f.tenant_id, f.report, f.period, f.source, p.format,
 			f.fetched_at, f.fetch_id
 		FROM report_fetches f JOIN payloads p USING (sha256) JOIN ingest_runs r USING (run_id)
 		WHERE r.command <> 'replay'
 			AND ($1::text[] IS NULL OR f.report = ANY($1)) AND ($2::timestamptz IS NULL OR f.fetched_at >= $2)
+			AND ($3::text[] IS NULL OR f.sha256 = ANY($3)) AND f.sha256 <> ALL($4::text[])
 		ORDER BY f.sha256, f.tenant_id, f.report, f.fetched_at DESC, f.fetch_id DESC
 	) s ORDER BY fetched_at, fetch_id`
 	var since *time.Time
@@ -48,17 +59,37 @@ func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, err
 	if len(f.Reports) > 0 {
 		reports = f.Reports
 	}
-	rows, err := db.Pool.Query(ctx, q, reports, since)
+	var only []string
+	if len(f.SHA256) > 0 {
+		only = f.SHA256
+	}
+	skip := append([]string{}, f.Skip...) // never NULL: x <> ALL(NULL) is NULL
+	rows, err := db.Pool.Query(ctx, q, reports, since, only, skip)
 	if err != nil {
 		return nil, fmt.Errorf("list stored payloads: %w", explain(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stored, error) {
 		var s Stored
-		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, &s.Format, &s.FetchedAt)
+		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, &s.Format, &s.FetchedAt, &s.Loaded)
 		return s, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list stored payloads: %w", explain(err))
+	}
+	return out, nil
+}
+
+// PayloadsWithPrefix returns the sha256s of the stored payloads that start
+// with prefix (lowercase hex digits), at most limit of them, so that a
+// caller can tell an unknown prefix (none) from an ambiguous one (several).
+func (db *DB) PayloadsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT sha256 FROM payloads WHERE left(sha256, length($1)) = $1 ORDER BY sha256 LIMIT $2`, prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("look up payload %s: %w", prefix, explain(err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("look up payload %s: %w", prefix, explain(err))
 	}
 	return out, nil
 }

@@ -36,6 +36,12 @@ type Fetch struct {
 	Payload  *Payload
 	Unknown  []string
 	Duration time.Duration
+
+	// DropOnFailure keeps no payload when the fetch is recorded as failed
+	// (RecordFetch): a file rejected by load-file is not kept, the file is
+	// its source, and replaying it would fail again on every replay. The
+	// audit row keeps its size, without a sha256.
+	DropOnFailure bool
 }
 
 // Counts says what a load did to the report's table.
@@ -109,9 +115,10 @@ func (db *DB) HasData(ctx context.Context, spec *report.Spec, tenant string) (bo
 }
 
 // RecordFetch records a fetch that loaded nothing: outcome "not_modified" or
-// "failed" (with the cause). The payload, when there is one, is kept so the
-// report can be replayed once the cause is fixed. It commits on its own, even
-// when ctx is already cancelled.
+// "failed" (with the cause). The payload, when there is one, is kept (unless
+// f.DropOnFailure) so that what Graph sent can be examined and replayed by
+// its sha256 once the cause is fixed. It commits on its own, even when ctx
+// is already cancelled.
 func (db *DB) RecordFetch(ctx context.Context, f Fetch, outcome string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -120,8 +127,10 @@ func (db *DB) RecordFetch(ctx context.Context, f Fetch, outcome string, cause er
 		text = Redact(cause.Error())
 	}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if err := storePayload(ctx, tx, f.Payload); err != nil {
-			return err
+		if !(f.DropOnFailure && outcome == "failed") {
+			if err := storePayload(ctx, tx, f.Payload); err != nil {
+				return err
+			}
 		}
 		return insertFetch(ctx, tx, f, outcome, nil, nil, text)
 	})
@@ -143,6 +152,9 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 	)
 	if f.Payload != nil {
 		contentType, sha = &f.Payload.ContentType, &f.Payload.SHA256
+		if f.DropOnFailure && outcome == "failed" {
+			sha = nil // not kept: nothing to reference
+		}
 		n := int64(len(f.Payload.Body))
 		bytes = &n
 	}

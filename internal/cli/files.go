@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -92,6 +94,9 @@ func loadFileCommand() *ucli.Command {
 						sum := sha256.Sum256(body)
 						f.FetchedAt = time.Now().UTC()
 						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
+						// A rejected file is not kept as a payload: the file
+						// is the source, and it would fail every replay.
+						f.DropOnFailure = true
 						return parseAndLoad(ctx, log.With("file", path), db, f, format, 0, start)
 					}}, nil
 				},
@@ -172,6 +177,10 @@ func replayCommand() *ucli.Command {
 		Flags: flags([]ucli.Flag{
 			&ucli.StringSliceFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "replay only this report, repeatable; default all"},
 			&ucli.TimestampFlag{Name: "since", Layout: time.DateOnly, EnvVars: []string{"INGEST_REPLAY_SINCE"}, Usage: "replay payloads fetched on or after this date (YYYY-MM-DD)"},
+			&ucli.StringSliceFlag{Name: "sha256", EnvVars: []string{"INGEST_REPLAY_SHA256"},
+				Usage: "replay only the payload whose sha256 starts with `PREFIX` (8 to 64 hex digits), repeatable; also one that never loaded"},
+			&ucli.StringSliceFlag{Name: "skip-sha256", EnvVars: []string{"INGEST_REPLAY_SKIP_SHA256"},
+				Usage: "leave out the payload whose sha256 starts with `PREFIX`, repeatable"},
 		}, dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
@@ -191,6 +200,14 @@ func replayCommand() *ucli.Command {
 			if ts := c.Timestamp("since"); ts != nil {
 				filter.Since = *ts
 			}
+			only, err := shaPrefixes(c, "sha256", "INGEST_REPLAY_SHA256")
+			if err != nil {
+				return err
+			}
+			skip, err := shaPrefixes(c, "skip-sha256", "INGEST_REPLAY_SKIP_SHA256")
+			if err != nil {
+				return err
+			}
 			log, err := newLogger(c)
 			if err != nil {
 				return err
@@ -199,37 +216,205 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
+			selection := replaySelection(filter, only, skip)
 			return execute(c, log, runPlan{
 				run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
 				wait: wait, noun: "payloads",
 				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
-					stored, err := db.StoredPayloads(ctx, filter)
+					var err error
+					if filter.SHA256, err = resolvePrefixes(ctx, db, "--sha256 (INGEST_REPLAY_SHA256)", only); err != nil {
+						return nil, err
+					}
+					if filter.Skip, err = resolvePrefixes(ctx, db, "--skip-sha256 (INGEST_REPLAY_SKIP_SHA256)", skip); err != nil {
+						return nil, err
+					}
+					all, err := db.StoredPayloads(ctx, filter)
 					if err != nil {
 						return nil, err
 					}
-					log.Info("replay started", "payloads", len(stored))
+					for i, sha := range filter.SHA256 {
+						if !slices.ContainsFunc(all, func(s load.Stored) bool { return s.SHA256 == sha }) {
+							return nil, usagef("--sha256 (INGEST_REPLAY_SHA256) %s: payload %s is not selected by %s", only[i], shortSHA(sha), selection)
+						}
+					}
+					// By default a payload that never loaded stays out: it
+					// is kept as evidence of what Graph sent, and would fail
+					// every replay. --sha256 names it to replay it.
+					var stored, leftOut []load.Stored
+					for _, s := range all {
+						if s.Loaded || len(filter.SHA256) > 0 {
+							stored = append(stored, s)
+						} else {
+							leftOut = append(leftOut, s)
+							log.Warn("payload left out: it never loaded; replay it with --sha256", "sha256", s.SHA256, "report", s.Report,
+								"period", s.Period, "source", s.Source, "tenant", s.TenantID)
+						}
+					}
+					if len(stored) == 0 {
+						if selection == "" {
+							fmt.Fprintln(c.App.Writer, "no stored payloads to replay")
+						} else {
+							fmt.Fprintf(c.App.Writer, "no stored payloads match %s\n", selection)
+						}
+					}
+					log.Info("replay started", "payloads", len(stored), "left_out", len(leftOut))
+					causes := make([]error, len(stored))
 					return &runWork{n: len(stored), workers: 1, log: log, item: func(i int) result {
-						s := stored[i]
-						start := time.Now()
-						spec, err := report.Lookup(s.Report)
-						f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
-						if err != nil {
-							return result{report: s.Report, source: s.Source, outcome: "failed", err: err}
+						r := replayOne(ctx, log, db, runID, stored[i])
+						if r.err != nil {
+							causes[i] = r.err
+							r.err = fmt.Errorf("payload %s: %w", shortSHA(stored[i].SHA256), r.err)
 						}
-						body, ct, err := db.PayloadBody(ctx, s.SHA256)
-						if err != nil {
-							return failed(ctx, log, db, f, err)
+						return r
+					}, summary: func(w io.Writer) {
+						var bad []load.Stored
+						var why []error
+						for i, e := range causes {
+							if e != nil {
+								bad, why = append(bad, stored[i]), append(why, e)
+							}
 						}
-						f.FetchedAt = time.Now().UTC()
-						f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
-						format, _ := transform.ParseFormat(s.Format)
-						_, days, _ := report.ValidPeriod(s.Period)
-						return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start)
+						printPayloads(w, "Failed payloads (replay one alone with --sha256 PREFIX, leave one out with --skip-sha256 PREFIX):", bad, why)
+						printPayloads(w, "Left out, never loaded (replay one with --sha256 PREFIX):", leftOut, nil)
 					}}, nil
 				},
 			})
 		},
 	}
+}
+
+// replayOne re-transforms and reloads one stored payload.
+func replayOne(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, s load.Stored) result {
+	start := time.Now()
+	spec, err := report.Lookup(s.Report)
+	f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
+	if err != nil {
+		return result{report: s.Report, source: s.Source, outcome: "failed", err: err}
+	}
+	body, ct, err := db.PayloadBody(ctx, s.SHA256)
+	if err != nil {
+		return failed(ctx, log, db, f, err)
+	}
+	f.FetchedAt = time.Now().UTC()
+	f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
+	format, _ := transform.ParseFormat(s.Format)
+	_, days, _ := report.ValidPeriod(s.Period)
+	return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start)
+}
+
+// shaPrefixes reads a flag of sha256 prefixes: each 8 to 64 hex digits
+// (case does not matter), duplicates dropped.
+func shaPrefixes(c *ucli.Context, flag, env string) ([]string, error) {
+	var out []string
+	for _, v := range c.StringSlice(flag) {
+		p := strings.ToLower(strings.TrimSpace(v))
+		if len(p) < 8 || len(p) > 64 || strings.Trim(p, "0123456789abcdef") != "" {
+			return nil, usagef("--%s (%s) %q: want a sha256 or its first 8 or more hex digits", flag, env, v)
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// resolvePrefixes turns sha256 prefixes into the stored payloads' sha256s,
+// one for each prefix: a prefix that matches none, or more than one, is a
+// usage error naming it.
+func resolvePrefixes(ctx context.Context, db *load.DB, flag string, prefixes []string) ([]string, error) {
+	var out []string
+	for _, p := range prefixes {
+		shas, err := db.PayloadsWithPrefix(ctx, p, 3)
+		if err != nil {
+			return nil, err
+		}
+		switch len(shas) {
+		case 0:
+			return nil, usagef("%s %s: no stored payload's sha256 starts so", flag, p)
+		case 1:
+			out = append(out, shas[0]) // one for each prefix, in order
+		default:
+			for i := range shas {
+				shas[i] = shortSHA(shas[i])
+			}
+			more := ""
+			if len(shas) > 2 {
+				shas, more = shas[:2], ", …"
+			}
+			return nil, usagef("%s %s is ambiguous: it starts %s%s; give more digits", flag, p, strings.Join(shas, ", "), more)
+		}
+	}
+	return out, nil
+}
+
+// replaySelection is the selection as given on the command line, for
+// messages: "" when nothing was given.
+func replaySelection(f load.StoredFilter, only, skip []string) string {
+	var parts []string
+	if len(f.Reports) > 0 {
+		parts = append(parts, "--report "+strings.Join(f.Reports, ","))
+	}
+	if !f.Since.IsZero() {
+		parts = append(parts, "--since "+f.Since.Format(time.DateOnly))
+	}
+	for _, p := range only {
+		parts = append(parts, "--sha256 "+p)
+	}
+	for _, p := range skip {
+		parts = append(parts, "--skip-sha256 "+p)
+	}
+	return strings.Join(parts, " ")
+}
+
+// shortSHA is how a payload is named to people: its sha256's first 12 hex
+// digits, enough to give back to --sha256.
+func shortSHA(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// printPayloads lists payloads under title, one a line: sha256 prefix,
+// report, period, source (a file name, or the Graph URL, which holds no
+// secret) and, when causes is given, why it failed. Nothing is printed
+// when ps is empty.
+func printPayloads(w io.Writer, title string, ps []load.Stored, causes []error) {
+	if len(ps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\n"+title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, s := range ps {
+		period := s.Period
+		if period == "" {
+			period = "-"
+		}
+		line := "  " + shortSHA(s.SHA256) + "\t" + s.Report + "\t" + period + "\t" + printable(s.Source)
+		if causes != nil {
+			line += "\t" + cut(oneLine(causes[i].Error()), 160)
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+}
+
+// printable is s, quoted when it holds a character that is not printable
+// (a file name with a newline or an escape sequence).
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// cut shortens s to at most n runes, marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func reportsCommand() *ucli.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -89,6 +90,10 @@ type runWork struct {
 	n, workers int
 	item       func(i int) result
 	log        *slog.Logger // for the end of the run, with what prepare learnt
+
+	// summary, when set, prints what the results table does not say (replay
+	// names the payloads that failed), after it.
+	summary func(w io.Writer)
 }
 
 // execute is the one place that holds the rule of a loading run: connect;
@@ -183,6 +188,9 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 		runErr = err // marked abandoned by another run: this one lost its lock
 	}
 	printResults(c.App.Writer, results)
+	if w.summary != nil {
+		w.summary(c.App.Writer)
+	}
 	if runErr != nil {
 		w.log.Error("run failed", "error", runErr)
 		return runErr
