@@ -91,8 +91,9 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 					log = log.With("tenant", g.tenant)
 					log.Info("fetching reports", "reports", len(specs), "concurrency", g.concurrency, "force", g.force)
 					countSpentBudget(ctx, log, db, g)
-					return &runWork{n: len(specs), workers: g.concurrency, log: log, item: func(i int) result {
-						return fetchAndLoad(ctx, log, db, g, runID, specs[i], period, days)
+					stop := newGraphStop(ctx)
+					return &runWork{n: len(specs), workers: g.concurrency, log: log, done: stop.close, item: func(i int) result {
+						return fetchAndLoad(ctx, stop, log, db, g, runID, specs[i], period, days)
 					}}, nil
 				},
 			})
@@ -121,17 +122,55 @@ type result struct {
 	noData  bool // empty, and the report's table has no row of the tenant
 }
 
+// graphStop ends a run's Graph requests once Graph rejects the token (a
+// 401): the token is no good for any report, so the reports not yet asked
+// are not asked, and the requests in flight are cancelled. Only the Graph
+// requests stop: recording what became of each report still uses the run's
+// context.
+type graphStop struct {
+	ctx    context.Context // for Graph requests
+	cancel context.CancelCauseFunc
+}
+
+func newGraphStop(ctx context.Context) *graphStop {
+	gctx, cancel := context.WithCancelCause(ctx)
+	return &graphStop{ctx: gctx, cancel: cancel}
+}
+
+// reject stops the Graph requests because of err, a 401 from Graph.
+func (s *graphStop) reject(err error) { s.cancel(err) }
+
+// rejected is the 401 that stopped the run's Graph requests, nil while none
+// did (also when the run's context ended for another reason).
+func (s *graphStop) rejected() error {
+	if cause := context.Cause(s.ctx); cause != nil && extract.TokenRejected(cause) {
+		return cause
+	}
+	return nil
+}
+
+// close releases the context once the run's work is done.
+func (s *graphStop) close() { s.cancel(nil) }
+
+// errStopped is why a report was not fetched, or its fetch cancelled in
+// flight: Graph rejected the token on another report.
+var errStopped = errors.New("Graph rejected the token (HTTP 401) on another report")
+
 // fetchAndLoad fetches one report, parses it and loads it. Every outcome is
 // recorded in report_fetches (and every HTTP request in fetch_attempts); an
 // error is returned in the result, never panics through, so that one report
-// failing does not stop the others. It runs concurrently with the other
-// reports of the run.
-func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
+// failing does not stop the others, but for a 401 from Graph, which stops
+// the run's Graph requests (see graphStop). It runs concurrently with the
+// other reports of the run.
+func fetchAndLoad(ctx context.Context, stop *graphStop, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
 	log = log.With("report", spec.Name)
 	start := time.Now()
 	req := extract.Request{Report: spec, Period: period, Format: g.format, IfNoneMatch: storedETag(ctx, log, db, g, spec, period)}
 	f := load.Fetch{RunID: runID, TenantID: g.tenant, Report: spec, Period: period, Source: g.client.FunctionURL(req)}
-	p, err := g.client.Fetch(ctx, req)
+	if stop.rejected() != nil {
+		return notAsked(ctx, log, db, f, "not asked")
+	}
+	p, err := g.client.Fetch(stop.ctx, req)
 	if err != nil {
 		var fe *extract.Error
 		if errors.As(err, &fe) {
@@ -139,6 +178,12 @@ func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSe
 			recordAttempts(ctx, log, db, g, runID, spec, period, fe.Attempts)
 		}
 		f.Duration = time.Since(start)
+		switch {
+		case extract.TokenRejected(err):
+			stop.reject(err)
+		case stop.rejected() != nil:
+			return notAsked(ctx, log, db, f, "cancelled in flight")
+		}
 		return failed(ctx, log, db, f, err)
 	}
 	recordAttempts(ctx, log, db, g, runID, spec, period, p.Attempts)
@@ -204,6 +249,18 @@ func empty(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, cou
 	return r
 }
 
+// notAsked records a report left out because Graph rejected the token on
+// another report (what: "not asked", "cancelled in flight"): as failed,
+// report_fetches knowing no other outcome for it, with the reason.
+func notAsked(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, what string) result {
+	err := fmt.Errorf("%s: %w", what, errStopped)
+	log.Warn("report "+what+": Graph rejected the token on another report", "error", err)
+	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
+		log.Error("cannot record the fetch", "error", rerr)
+	}
+	return result{report: f.Report.Name, source: f.Source, outcome: "failed", err: err}
+}
+
 func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, err error) result {
 	log.Error("report failed", "error", err)
 	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
@@ -213,16 +270,29 @@ func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, er
 }
 
 // summarize turns per-report results into the run's error: nil when all
-// loaded, else one line naming how many failed and the first cause.
+// loaded, else one line naming how many failed and the first cause. Graph
+// rejecting the token (a 401) is the cause whatever else failed, and a
+// configuration error (exit 2).
 func summarize(results []result, noun string) error {
 	var failed []result
+	var rejected error
+	stopped := 0
 	for _, r := range results {
 		if r.err != nil {
 			failed = append(failed, r)
 		}
+		if rejected == nil && extract.TokenRejected(r.err) {
+			rejected = r.err
+		}
+		if errors.Is(r.err, errStopped) {
+			stopped++
+		}
 	}
 	if len(failed) == 0 {
 		return nil
+	}
+	if rejected != nil {
+		return &usageError{fmt.Errorf("%w; the run stopped: %d of %d %s not fetched", rejected, stopped, len(results), noun)}
 	}
 	if ctxErr := failed[0].err; errors.Is(ctxErr, context.Canceled) {
 		return fmt.Errorf("interrupted: %w", ctxErr)

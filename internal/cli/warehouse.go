@@ -54,6 +54,7 @@ type runWork struct {
 	n, workers int
 	item       func(i int) result
 	log        *slog.Logger // for the end of the run, with what prepare learnt
+	done       func()       // called once the items are done; may be nil
 }
 
 // execute is the one place that holds the rule of a loading run: connect;
@@ -101,6 +102,9 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	}
 	results := make([]result, w.n)
 	forEach(w.workers, w.n, func(i int) { results[i] = w.item(i) })
+	if w.done != nil {
+		w.done()
+	}
 	runErr := summarize(results, p.noun)
 	finishRun(ctx, w.log, db, runID, runErr)
 	printResults(c.App.Writer, results)
