@@ -244,7 +244,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	}
 	p.Source, p.Attempts, p.FetchedAt = apiURL, f.attempts, clock.Now().UTC()
 	f.log.Debug("fetched", "status", p.Status, "not_modified", p.NotModified, "bytes", len(p.Body),
-		"pages", p.Pages, "requests", len(f.attempts), "duration", clock.Now().Sub(start))
+		"pages", p.Pages, "requests", len(f.attempts), "duration_ms", clock.Now().Sub(start).Milliseconds())
 	return p, nil
 }
 
@@ -471,7 +471,7 @@ func (f *fetch) retry(ctx context.Context, a *Attempt, try int, wait time.Durati
 	}
 	a.Wait = wait
 	f.record(*a)
-	f.log.Warn("retrying", "phase", a.Phase, "url", f.scrub(a.URL), "attempt", try, "status", a.Status, "error", f.scrub(a.Error), "wait", wait)
+	f.log.Warn("retrying", "phase", a.Phase, "url", f.scrub(a.URL), "attempt", try, "status", a.Status, "error", f.scrub(a.Error), "wait_ms", wait.Milliseconds())
 	return f.clock.Sleep(ctx, wait)
 }
 

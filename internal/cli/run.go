@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -227,7 +228,7 @@ func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fet
 		return empty(ctx, log, db, f, counts)
 	}
 	log.Info("report loaded", "rows", counts.Parsed, "inserted", counts.Inserted, "updated", counts.Updated,
-		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
+		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration_ms", time.Since(start).Milliseconds())
 	return result{report: f.Report.Name, source: f.Source, outcome: outcome, counts: counts}
 }
 
@@ -254,7 +255,7 @@ func empty(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, cou
 // report_fetches knowing no other outcome for it, with the reason.
 func notAsked(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, what string) result {
 	err := fmt.Errorf("%s: %w", what, errStopped)
-	log.Warn("report "+what+": Graph rejected the token on another report", "error", err)
+	log.Info("report " + what + ": Graph rejected the token on another report")
 	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
 		log.Error("cannot record the fetch", "error", rerr)
 	}
@@ -300,11 +301,93 @@ func summarize(results []result, noun string) error {
 	return fmt.Errorf("%d of %d %s failed; first: %w", len(failed), len(results), noun, failed[0].err)
 }
 
-func printResults(w io.Writer, results []result) {
+// tally is what the results of a run add up to: the printed summary and
+// the run's last log line carry it.
+type tally struct {
+	items, loaded, notModified, empty, failed    int
+	inserted, updated, unchanged, restated, rows int
+}
+
+func tallyOf(results []result) tally {
+	var t tally
+	for _, r := range results {
+		t.items++
+		switch r.outcome {
+		case "loaded":
+			t.loaded++
+		case "not_modified":
+			t.notModified++
+		case "empty":
+			t.empty++
+		default:
+			t.failed++
+		}
+		if r.err == nil {
+			t.rows += r.counts.Parsed
+			t.inserted += r.counts.Inserted
+			t.updated += r.counts.Updated
+			t.unchanged += r.counts.Unchanged
+			t.restated += r.counts.Restated
+		}
+	}
+	return t
+}
+
+// runEnd is what the end of a run reports, printed and logged.
+type runEnd struct {
+	runID    int64
+	period   string // "" for load-file and replay
+	noun     string // what the items are: reports, files, payloads
+	duration time.Duration
+	results  []result
+}
+
+// logAttrs are the attributes of the run's last log line ("run finished"
+// or "run failed"), as README's Logs section lists them.
+func (e runEnd) logAttrs() []any {
+	t := tallyOf(e.results)
+	attrs := []any{}
+	if e.period != "" {
+		attrs = append(attrs, "period", e.period)
+	}
+	return append(attrs, "items", t.items, "loaded", t.loaded, "not_modified", t.notModified, "empty", t.empty, "failed", t.failed,
+		"rows", t.rows, "rows_inserted", t.inserted, "rows_updated", t.updated, "rows_unchanged", t.unchanged, "rows_restated", t.restated,
+		"duration_ms", e.duration.Milliseconds())
+}
+
+// maxReason is how much of a failure's reason the printed summary shows;
+// the whole error is in the log and in report_fetches.error.
+const maxReason = 100
+
+// reasonOf is a failed result's error on one line without what the
+// summary's line already says (the report, its URL or file), cut to
+// maxReason characters.
+func reasonOf(r result) string {
+	msg := oneLine(r.err.Error())
+	var fe *extract.Error
+	if errors.As(r.err, &fe) {
+		msg = strings.TrimPrefix(msg, "fetch "+fe.Report+": "+fe.URL+": ")
+	}
+	msg = strings.TrimPrefix(msg, "report "+r.report+": "+r.source+": ")
+	return cut(msg, maxReason)
+}
+
+// cut shortens s to n characters, the last one "…" when it had more.
+func cut(s string, n int) string {
+	if rs := []rune(s); len(rs) > n {
+		return string(rs[:n-1]) + "…"
+	}
+	return s
+}
+
+// printResults prints a run's results: a row per item, then one line per
+// failure with its reason, then the totals with the period and the run's
+// duration.
+func printResults(w io.Writer, e runEnd) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
 	noData := false
-	for _, r := range results {
+	for _, r := range e.results {
 		outcome := r.outcome
 		if r.noData {
 			outcome, noData = outcome+" (!)", true
@@ -319,6 +402,34 @@ func printResults(w io.Writer, results []result) {
 	if noData {
 		fmt.Fprintln(w, "(!) empty and never had data: no row of this tenant was ever loaded for the report (Graph sends header-only reports for a workload without data)")
 	}
+	t := tallyOf(e.results)
+	if t.failed > 0 {
+		fmt.Fprintln(w, "failed:")
+		stopped := 0
+		for _, r := range e.results {
+			if errors.Is(r.err, errStopped) {
+				stopped++ // one line for them all, below
+				continue
+			}
+			if r.err == nil {
+				continue
+			}
+			what := r.report
+			if e.noun == "files" {
+				what = r.source
+			}
+			fmt.Fprintf(w, "  %s: %s\n", what, reasonOf(r))
+		}
+		if stopped > 0 {
+			fmt.Fprintf(w, "  %d other %s: not fetched: %v\n", stopped, e.noun, errStopped)
+		}
+	}
+	period := ""
+	if e.period != "" {
+		period = ", period " + e.period
+	}
+	fmt.Fprintf(w, "run %d%s: %d %s: %d loaded, %d not modified, %d empty, %d failed; rows: %d inserted, %d updated, %d unchanged; took %s\n",
+		e.runID, period, t.items, e.noun, t.loaded, t.notModified, t.empty, t.failed, t.inserted, t.updated, t.unchanged, e.duration.Round(time.Millisecond))
 }
 
 func version(c *ucli.Context) string {

@@ -45,7 +45,7 @@ func TestRejectedTokenStopsTheRun(t *testing.T) {
 			b := setup(t)
 			clock := fakeclock.New(asOf)
 			sim := simOn(t, clock, tc.opts)
-			code, _, stderr := b.ingestWith(t, hooks{clock: clock}, "run", "--graph-url", sim.URL(), "--access-token", tc.token,
+			code, stdout, stderr := b.ingestWith(t, hooks{clock: clock}, "run", "--graph-url", sim.URL(), "--access-token", tc.token,
 				"--tenant-id", tenant, "--report", "all", "--concurrency", "1")
 			if code != ExitUsage {
 				t.Fatalf("exit %d, want 2\n%s", code, stderr)
@@ -67,6 +67,9 @@ func TestRejectedTokenStopsTheRun(t *testing.T) {
 			if strings.Contains(lines[0], "admin consent") {
 				t.Errorf("error %q gives the permission hint for a rejected token", lines[0])
 			}
+			if !strings.Contains(stdout, "\n  12 other reports: not fetched: Graph rejected the token (HTTP 401) on another report\n") {
+				t.Errorf("the summary does not say why the other reports were not fetched:\n%s", stdout)
+			}
 			if got := b.fetchOutcome(t, 1, first.Name); got != "failed:401:-/-/-" {
 				t.Errorf("%s: %s", first.Name, got)
 			}
@@ -83,7 +86,9 @@ func TestRejectedTokenStopsTheRun(t *testing.T) {
 
 // TestRejectedTokenCancelsReportsInFlight: with reports fetched at once, a
 // 401 on one cancels the requests in flight and asks no more: Graph sees
-// --concurrency requests, not one per report.
+// --concurrency requests, not one per report. (--request-timeout bounds
+// the held requests when they are not cancelled; report_fetches tells a
+// cancelled request from a timed-out one.)
 func TestRejectedTokenCancelsReportsInFlight(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -118,19 +123,14 @@ func TestRejectedTokenCancelsReportsInFlight(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired."}}`))
 	}))
-	start := time.Now()
 	code, _, stderr := b.ingestWith(t, hooks{clock: fakeclock.New(asOf)}, "run", "--graph-url", graph.URL, "--access-token", "test-token",
 		"--tenant-id", tenant, "--report", "all", "--concurrency", "4", "--max-attempts", "1", "--request-timeout", "3s")
-	took := time.Since(start)
 	graph.Close() // waits for the handlers
 	if code != ExitUsage {
 		t.Fatalf("exit %d, want 2\n%s", code, stderr)
 	}
 	if asked != workers || cancelled != workers-1 {
 		t.Errorf("Graph asked %d times, %d cancelled; want %d, %d", asked, cancelled, workers, workers-1)
-	}
-	if took >= 3*time.Second {
-		t.Errorf("the run took %v: the requests in flight waited for --request-timeout", took)
 	}
 	if got := b.scalar(t, `SELECT count(*) FILTER (WHERE http_status = 401) || '/' ||
 		count(*) FILTER (WHERE error LIKE 'cancelled in flight: Graph rejected the token%') || '/' ||

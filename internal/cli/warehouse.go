@@ -88,6 +88,7 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 		recordFailedRun(ctx, log, db, p.run, err)
 		return err
 	}
+	start := time.Now()
 	runID, err := db.StartRun(ctx, p.run)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	w, err := p.prepare(ctx, db, runID, log)
 	if err != nil {
 		finishRun(ctx, log, db, runID, err)
-		log.Error("run failed", "error", err)
+		log.Error("run failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
 		return err
 	}
 	results := make([]result, w.n)
@@ -107,12 +108,13 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	}
 	runErr := summarize(results, p.noun)
 	finishRun(ctx, w.log, db, runID, runErr)
-	printResults(c.App.Writer, results)
+	end := runEnd{runID: runID, period: p.run.Period, noun: p.noun, duration: time.Since(start), results: results}
+	printResults(c.App.Writer, end)
 	if runErr != nil {
-		w.log.Error("run failed", "error", runErr)
+		w.log.Error("run failed", append([]any{"error", runErr}, end.logAttrs()...)...)
 		return runErr
 	}
-	w.log.Info("run finished")
+	w.log.Info("run finished", end.logAttrs()...)
 	return nil
 }
 
