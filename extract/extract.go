@@ -23,7 +23,9 @@
 // jitter, connection errors and truncated bodies after backoff. A download
 // URL that answers 403, 404 or 410 has expired: Client asks Graph for a
 // fresh one. 401 and 403 from Graph fail at once with Graph's error code and
-// message and a hint about the permission. A Limiter shared by every Client
+// message and a hint: for a 401, that the token is invalid, expired or for
+// another audience (TokenHint; TokenRejected tells it apart); for a 403,
+// the permission and its consent (PermissionHint). A Limiter shared by every Client
 // of a tenant spreads a 429 to all requests to that tenant and keeps each
 // report within Graph's request budget.
 //
@@ -149,6 +151,10 @@ type Error struct {
 	// shows it.
 	URL    string
 	Status int
+	// Phase is the hop whose answer failed: "graph" (the report function or
+	// a nextLink, the requests that carry the token) or "download"; "" when
+	// no answer came.
+	Phase string
 	// Code and Message come from Graph's error body when it has one.
 	Code, Message string
 	Hint          string
@@ -180,8 +186,20 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// PermissionHint is added to a 401 or 403 from Graph.
-const PermissionHint = "the app needs the Microsoft Graph application permission Reports.Read.All with admin consent, and a token for this cloud's Graph"
+// Hints added to a 401 and a 403 from Graph. A 401 is about the token
+// itself, whatever the report; a 403 about what the token is allowed.
+const (
+	TokenHint      = "the token is invalid, expired, or for another audience or cloud: with --auth token get a new one for this cloud's Graph; with app credentials check the tenant id, client id, secret or certificate, and --cloud"
+	PermissionHint = "the app needs the Microsoft Graph application permission Reports.Read.All with admin consent (a delegated user also needs a role that may read usage reports, such as Reports Reader)"
+)
+
+// TokenRejected reports whether err is a 401 from Graph (not from the
+// download host): the token is no good for any report, so there is no
+// point in asking Graph for another.
+func TokenRejected(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Phase == "graph" && e.Status == http.StatusUnauthorized
+}
 
 // FunctionURL is the Graph request for a report and period.
 func (c *Client) FunctionURL(req Request) string {
@@ -226,7 +244,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	}
 	p.Source, p.Attempts, p.FetchedAt = apiURL, f.attempts, clock.Now().UTC()
 	f.log.Debug("fetched", "status", p.Status, "not_modified", p.NotModified, "bytes", len(p.Body),
-		"pages", p.Pages, "requests", len(f.attempts), "duration", clock.Now().Sub(start))
+		"pages", p.Pages, "requests", len(f.attempts), "duration_ms", clock.Now().Sub(start).Milliseconds())
 	return p, nil
 }
 
@@ -291,7 +309,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 			if ifNoneMatch == "" {
 				a.Error = errUnsolicited304.Error()
 				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: errUnsolicited304}
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: errUnsolicited304}
 			}
 			f.record(a)
 			return f.notModified(resp, ifNoneMatch), nil
@@ -306,7 +324,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 			a.Error = err.Error()
 			if !retryable {
 				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: err}
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: err}
 			}
 			retryErr = err
 		case isRedirect(resp.StatusCode):
@@ -319,7 +337,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 			if lerr != nil || loc.Host == "" {
 				a.Error = "redirect without a usable Location"
 				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Err: fmt.Errorf("redirect without a usable Location (%s)", MaskURL(raw))}
+				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: fmt.Errorf("redirect without a usable Location (%s)", MaskURL(raw))}
 			}
 			f.record(a)
 			p, expired, err := f.download(ctx, loc, ifNoneMatch)
@@ -335,7 +353,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 			if try >= f.tries {
 				var de *Error
 				errors.As(err, &de)
-				return nil, &Error{URL: de.URL, Status: de.Status,
+				return nil, &Error{URL: de.URL, Status: de.Status, Phase: de.Phase,
 					Err: fmt.Errorf("download URL expired or refused, and all %d tries of the Graph call are spent (--max-attempts)", try)}
 			}
 			f.log.Warn("download URL expired; asking Graph for a fresh one", "attempt", try)
@@ -346,7 +364,7 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 			return nil, graphError(shown, resp)
 		}
 		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
-			return nil, &Error{URL: shown, Status: a.Status, Err: err}
+			return nil, &Error{URL: shown, Status: a.Status, Phase: "graph", Err: err}
 		}
 	}
 }
@@ -388,7 +406,7 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 			a.Status, a.Error = resp.StatusCode, "expired or refused"
 			drain(resp)
 			f.record(a)
-			return nil, true, &Error{URL: shown, Status: resp.StatusCode, Err: errors.New("download URL expired or refused")}
+			return nil, true, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errors.New("download URL expired or refused")}
 		case throttled(resp.StatusCode):
 			a.Status = resp.StatusCode
 			wait = retryAfter(resp.Header.Get("Retry-After"), f.clock.Now())
@@ -400,7 +418,7 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 			if ifNoneMatch == "" {
 				a.Error = errUnsolicited304.Error()
 				f.record(a)
-				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: errUnsolicited304}
+				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errUnsolicited304}
 			}
 			f.record(a)
 			return f.notModified(resp, ifNoneMatch), false, nil
@@ -415,17 +433,17 @@ func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) 
 			a.Error = err.Error()
 			if !retryable {
 				f.record(a)
-				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: err}
+				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: err}
 			}
 			retryErr = err
 		default:
 			a.Status = resp.StatusCode
 			drain(resp)
 			f.record(a)
-			return nil, false, &Error{URL: shown, Status: resp.StatusCode, Err: errors.New("download failed")}
+			return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errors.New("download failed")}
 		}
 		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
-			return nil, false, &Error{URL: shown, Status: a.Status, Err: err}
+			return nil, false, &Error{URL: shown, Status: a.Status, Phase: "download", Err: err}
 		}
 	}
 }
@@ -453,7 +471,7 @@ func (f *fetch) retry(ctx context.Context, a *Attempt, try int, wait time.Durati
 	}
 	a.Wait = wait
 	f.record(*a)
-	f.log.Warn("retrying", "phase", a.Phase, "url", f.scrub(a.URL), "attempt", try, "status", a.Status, "error", f.scrub(a.Error), "wait", wait)
+	f.log.Warn("retrying", "phase", a.Phase, "url", f.scrub(a.URL), "attempt", try, "status", a.Status, "error", f.scrub(a.Error), "wait_ms", wait.Milliseconds())
 	return f.clock.Sleep(ctx, wait)
 }
 
@@ -809,7 +827,7 @@ func RedactURL(raw string) string {
 
 // graphError reads Graph's {"error":{"code","message"}} body.
 func graphError(apiURL string, resp *http.Response) *Error {
-	e := &Error{URL: apiURL, Status: resp.StatusCode}
+	e := &Error{URL: apiURL, Status: resp.StatusCode, Phase: "graph"}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	var ge struct {
@@ -826,7 +844,9 @@ func graphError(apiURL string, resp *http.Response) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	switch resp.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized:
+		e.Hint = TokenHint
+	case http.StatusForbidden:
 		e.Hint = PermissionHint
 	}
 	return e

@@ -131,7 +131,7 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 			t.Fatalf("error = %v", err)
 		}
 	})
-	t.Run("401 names Graph's code and the permission", func(t *testing.T) {
+	t.Run("401 names Graph's code and the token hint", func(t *testing.T) {
 		h := newSameHost(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -142,7 +142,7 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Status != 401 || fe.Code != "InvalidAuthenticationToken" {
 			t.Fatalf("error = %#v", err)
 		}
-		for _, want := range []string{"HTTP 401", "InvalidAuthenticationToken", "Access token validation failure.", "Reports.Read.All"} {
+		for _, want := range []string{"HTTP 401", "InvalidAuthenticationToken", "Access token validation failure.", "expired"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}

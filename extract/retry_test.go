@@ -251,27 +251,65 @@ func TestExpiredDownloadURLAsksGraphAgain(t *testing.T) {
 	})
 }
 
+// TestUnauthorizedIsNotRetried: a 401 or 403 from Graph fails at once,
+// with a hint of its own: a 401 is the token (TokenRejected), a 403 the
+// permission and its consent.
 func TestUnauthorizedIsNotRetried(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
+	for _, tc := range []struct {
+		status        int
+		code          string
+		rejected      bool
+		want, wantNot []string
+	}{
+		{http.StatusUnauthorized, "InvalidAuthenticationToken", true,
+			[]string{"InvalidAuthenticationToken", "invalid, expired", "--auth token", "client id"}, []string{"admin consent"}},
+		{http.StatusForbidden, "Authorization_RequestDenied", false,
+			[]string{"Authorization_RequestDenied", "Reports.Read.All", "admin consent"}, []string{"expired"}},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
 			t.Parallel()
 			s := newScripted(t, fakeclock.New(t0), func(n int, w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(status)
-				fmt.Fprint(w, `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}`)
+				w.WriteHeader(tc.status)
+				fmt.Fprintf(w, `{"error":{"code":%q,"message":"Refused."}}`, tc.code)
 			}, serveCSV)
 			_, err := s.client().Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
 			var fe *Error
-			if !errors.As(err, &fe) || fe.Status != status || len(fe.Attempts) != 1 {
+			if !errors.As(err, &fe) || fe.Status != tc.status || fe.Phase != "graph" || len(fe.Attempts) != 1 {
 				t.Fatalf("error = %#v", err)
 			}
-			for _, want := range []string{"Authorization_RequestDenied", "Insufficient privileges", "Reports.Read.All", "admin consent"} {
+			if got := TokenRejected(err); got != tc.rejected {
+				t.Errorf("TokenRejected = %v, want %v", got, tc.rejected)
+			}
+			for _, want := range tc.want {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q lacks %q", err, want)
 				}
 			}
+			for _, no := range tc.wantNot {
+				if strings.Contains(err.Error(), no) {
+					t.Errorf("error %q has %q, the other status's hint", err, no)
+				}
+			}
 		})
 	}
+	t.Run("401 from the download host", func(t *testing.T) {
+		t.Parallel()
+		var s *scripted
+		s = newScripted(t, fakeclock.New(t0), func(n int, w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, s.srv.URL+"/dl", http.StatusFound)
+		}, func(n int, w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+		_, err := s.client().Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
+		var fe *Error
+		if !errors.As(err, &fe) || fe.Status != http.StatusUnauthorized || fe.Phase != "download" {
+			t.Fatalf("error = %#v", err)
+		}
+		if TokenRejected(err) {
+			t.Error("a download host's 401 taken for Graph rejecting the token")
+		}
+	})
 }
 
 func TestRetryLimits(t *testing.T) {

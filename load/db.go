@@ -123,7 +123,7 @@ func (db *DB) MigrateFS(ctx context.Context, migrationsFS, viewsFS fs.FS) error 
 		return fmt.Errorf("migrate: %w", explain(err))
 	}
 	for _, r := range results {
-		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.Round(time.Millisecond))
+		db.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration_ms", r.Duration.Milliseconds())
 	}
 	return db.applyViews(ctx, viewsFS)
 }

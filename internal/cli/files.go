@@ -408,23 +408,18 @@ func printable(s string) string {
 	return s
 }
 
-// cut shortens s to at most n runes, marking the cut.
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 func reportsCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:         "reports",
 		Usage:        "list the supported reports, their Graph functions, tables, keys and columns",
+		Flags:        []ucli.Flag{jsonFlag()},
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			if err := noArgs(c, ""); err != nil {
 				return err
+			}
+			if c.Bool("json") {
+				return writeReportsJSON(c.App.Writer)
 			}
 			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "REPORT\tGRAPH FUNCTION\tTABLE\tKEY\tCOLUMNS")
@@ -452,7 +447,7 @@ func statusCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:         "status",
 		Usage:        "show freshness per tenant and report, and the last runs",
-		Flags:        flags(dbFlags(), logFlags()),
+		Flags:        flags([]ucli.Flag{jsonFlag()}, dbFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			if err := noArgs(c, ""); err != nil {
@@ -466,6 +461,13 @@ func statusCommand() *ucli.Command {
 			fresh, err := db.Freshness(c.Context)
 			if err != nil {
 				return err
+			}
+			if c.Bool("json") {
+				runs, err := db.LastRuns(c.Context, 10)
+				if err != nil {
+					return err
+				}
+				return writeStatusJSON(c.App.Writer, fresh, runs)
 			}
 			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST GRAPH FETCH\tLAST REPLAY\tLAST FILE LOAD")
@@ -490,7 +492,7 @@ func statusCommand() *ucli.Command {
 				if r.FinishedAt != nil {
 					dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, oneLine(r.Error))
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, cut(oneLine(r.Error), maxReason))
 			}
 			return w.Flush()
 		},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -91,8 +92,9 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 					log = log.With("tenant", g.tenant)
 					log.Info("fetching reports", "reports", len(specs), "concurrency", g.concurrency, "force", g.force)
 					countSpentBudget(ctx, log, db, g)
-					return &runWork{n: len(specs), workers: g.concurrency, log: log, item: func(i int) result {
-						return fetchAndLoad(ctx, log, db, g, runID, specs[i], period, days)
+					stop := newGraphStop(ctx)
+					return &runWork{n: len(specs), workers: g.concurrency, log: log, done: stop.close, item: func(i int) result {
+						return fetchAndLoad(ctx, stop, log, db, g, runID, specs[i], period, days)
 					}}, nil
 				},
 			})
@@ -121,17 +123,55 @@ type result struct {
 	noData  bool // empty, and the report's table has no row of the tenant
 }
 
+// graphStop ends a run's Graph requests once Graph rejects the token (a
+// 401): the token is no good for any report, so the reports not yet asked
+// are not asked, and the requests in flight are cancelled. Only the Graph
+// requests stop: recording what became of each report still uses the run's
+// context.
+type graphStop struct {
+	ctx    context.Context // for Graph requests
+	cancel context.CancelCauseFunc
+}
+
+func newGraphStop(ctx context.Context) *graphStop {
+	gctx, cancel := context.WithCancelCause(ctx)
+	return &graphStop{ctx: gctx, cancel: cancel}
+}
+
+// reject stops the Graph requests because of err, a 401 from Graph.
+func (s *graphStop) reject(err error) { s.cancel(err) }
+
+// rejected is the 401 that stopped the run's Graph requests, nil while none
+// did (also when the run's context ended for another reason).
+func (s *graphStop) rejected() error {
+	if cause := context.Cause(s.ctx); cause != nil && extract.TokenRejected(cause) {
+		return cause
+	}
+	return nil
+}
+
+// close releases the context once the run's work is done.
+func (s *graphStop) close() { s.cancel(nil) }
+
+// errStopped is why a report was not fetched, or its fetch cancelled in
+// flight: Graph rejected the token on another report.
+var errStopped = errors.New("Graph rejected the token (HTTP 401) on another report")
+
 // fetchAndLoad fetches one report, parses it and loads it. Every outcome is
 // recorded in report_fetches (and every HTTP request in fetch_attempts); an
 // error is returned in the result, never panics through, so that one report
-// failing does not stop the others. It runs concurrently with the other
-// reports of the run.
-func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
+// failing does not stop the others, but for a 401 from Graph, which stops
+// the run's Graph requests (see graphStop). It runs concurrently with the
+// other reports of the run.
+func fetchAndLoad(ctx context.Context, stop *graphStop, log *slog.Logger, db *load.DB, g *graphSetup, runID int64, spec *report.Spec, period string, days int) result {
 	log = log.With("report", spec.Name)
 	start := time.Now()
 	req := extract.Request{Report: spec, Period: period, Format: g.format, IfNoneMatch: storedETag(ctx, log, db, g, spec, period)}
 	f := load.Fetch{RunID: runID, TenantID: g.tenant, Report: spec, Period: period, Source: g.client.FunctionURL(req)}
-	p, err := g.client.Fetch(ctx, req)
+	if stop.rejected() != nil {
+		return notAsked(ctx, log, db, f, "not asked")
+	}
+	p, err := g.client.Fetch(stop.ctx, req)
 	if err != nil {
 		var fe *extract.Error
 		if errors.As(err, &fe) {
@@ -139,6 +179,12 @@ func fetchAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSe
 			recordAttempts(ctx, log, db, g, runID, spec, period, fe.Attempts)
 		}
 		f.Duration = time.Since(start)
+		switch {
+		case extract.TokenRejected(err):
+			stop.reject(err)
+		case stop.rejected() != nil:
+			return notAsked(ctx, log, db, f, "cancelled in flight")
+		}
 		return failed(ctx, log, db, f, err)
 	}
 	recordAttempts(ctx, log, db, g, runID, spec, period, p.Attempts)
@@ -185,7 +231,7 @@ func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fet
 		return empty(ctx, log, db, f, counts)
 	}
 	log.Info("report loaded", "rows", counts.Parsed, "inserted", counts.Inserted, "updated", counts.Updated,
-		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration", time.Since(start).Round(time.Millisecond))
+		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", len(f.Payload.Body), "duration_ms", time.Since(start).Milliseconds())
 	return result{report: f.Report.Name, source: f.Source, outcome: outcome, counts: counts}
 }
 
@@ -207,6 +253,18 @@ func empty(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, cou
 	return r
 }
 
+// notAsked records a report left out because Graph rejected the token on
+// another report (what: "not asked", "cancelled in flight"): as failed,
+// report_fetches knowing no other outcome for it, with the reason.
+func notAsked(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, what string) result {
+	err := fmt.Errorf("%s: %w", what, errStopped)
+	log.Info("report " + what + ": Graph rejected the token on another report")
+	if rerr := db.RecordFetch(ctx, f, "failed", err); rerr != nil {
+		log.Error("cannot record the fetch", "error", rerr)
+	}
+	return result{report: f.Report.Name, source: f.Source, outcome: "failed", err: err}
+}
+
 func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, err error) result {
 	err = stopped(ctx, db, err)
 	log.Error("report failed", "error", err)
@@ -217,16 +275,29 @@ func failed(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, er
 }
 
 // summarize turns per-report results into the run's error: nil when all
-// loaded, else one line naming how many failed and the first cause.
+// loaded, else one line naming how many failed and the first cause. Graph
+// rejecting the token (a 401) is the cause whatever else failed, and a
+// configuration error (exit 2).
 func summarize(results []result, noun string) error {
 	var failed []result
+	var rejected error
+	stopped := 0
 	for _, r := range results {
 		if r.err != nil {
 			failed = append(failed, r)
 		}
+		if rejected == nil && extract.TokenRejected(r.err) {
+			rejected = r.err
+		}
+		if errors.Is(r.err, errStopped) {
+			stopped++
+		}
 	}
 	if len(failed) == 0 {
 		return nil
+	}
+	if rejected != nil {
+		return &usageError{fmt.Errorf("%w; the run stopped: %d of %d %s not fetched", rejected, stopped, len(results), noun)}
 	}
 	if ctxErr := failed[0].err; errors.Is(ctxErr, context.Canceled) {
 		return fmt.Errorf("interrupted: %w", ctxErr)
@@ -234,11 +305,93 @@ func summarize(results []result, noun string) error {
 	return fmt.Errorf("%d of %d %s failed; first: %w", len(failed), len(results), noun, failed[0].err)
 }
 
-func printResults(w io.Writer, results []result) {
+// tally is what the results of a run add up to: the printed summary and
+// the run's last log line carry it.
+type tally struct {
+	items, loaded, notModified, empty, failed    int
+	inserted, updated, unchanged, restated, rows int
+}
+
+func tallyOf(results []result) tally {
+	var t tally
+	for _, r := range results {
+		t.items++
+		switch r.outcome {
+		case "loaded":
+			t.loaded++
+		case "not_modified":
+			t.notModified++
+		case "empty":
+			t.empty++
+		default:
+			t.failed++
+		}
+		if r.err == nil {
+			t.rows += r.counts.Parsed
+			t.inserted += r.counts.Inserted
+			t.updated += r.counts.Updated
+			t.unchanged += r.counts.Unchanged
+			t.restated += r.counts.Restated
+		}
+	}
+	return t
+}
+
+// runEnd is what the end of a run reports, printed and logged.
+type runEnd struct {
+	runID    int64
+	period   string // "" for load-file and replay
+	noun     string // what the items are: reports, files, payloads
+	duration time.Duration
+	results  []result
+}
+
+// logAttrs are the attributes of the run's last log line ("run finished"
+// or "run failed"), as README's Logs section lists them.
+func (e runEnd) logAttrs() []any {
+	t := tallyOf(e.results)
+	attrs := []any{}
+	if e.period != "" {
+		attrs = append(attrs, "period", e.period)
+	}
+	return append(attrs, "items", t.items, "loaded", t.loaded, "not_modified", t.notModified, "empty", t.empty, "failed", t.failed,
+		"rows", t.rows, "rows_inserted", t.inserted, "rows_updated", t.updated, "rows_unchanged", t.unchanged, "rows_restated", t.restated,
+		"duration_ms", e.duration.Milliseconds())
+}
+
+// maxReason is how much of a failure's reason the printed summary shows;
+// the whole error is in the log and in report_fetches.error.
+const maxReason = 100
+
+// reasonOf is a failed result's error on one line without what the
+// summary's line already says (the report, its URL or file), cut to
+// maxReason characters.
+func reasonOf(r result) string {
+	msg := oneLine(r.err.Error())
+	var fe *extract.Error
+	if errors.As(r.err, &fe) {
+		msg = strings.TrimPrefix(msg, "fetch "+fe.Report+": "+fe.URL+": ")
+	}
+	msg = strings.TrimPrefix(msg, "report "+r.report+": "+r.source+": ")
+	return cut(msg, maxReason)
+}
+
+// cut shortens s to n characters, the last one "…" when it had more.
+func cut(s string, n int) string {
+	if rs := []rune(s); len(rs) > n {
+		return string(rs[:n-1]) + "…"
+	}
+	return s
+}
+
+// printResults prints a run's results: a row per item, then one line per
+// failure with its reason, then the totals with the period and the run's
+// duration.
+func printResults(w io.Writer, e runEnd) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
 	noData := false
-	for _, r := range results {
+	for _, r := range e.results {
 		outcome := r.outcome
 		if r.noData {
 			outcome, noData = outcome+" (!)", true
@@ -253,6 +406,34 @@ func printResults(w io.Writer, results []result) {
 	if noData {
 		fmt.Fprintln(w, "(!) empty and never had data: no row of this tenant was ever loaded for the report (Graph sends header-only reports for a workload without data)")
 	}
+	t := tallyOf(e.results)
+	if t.failed > 0 {
+		fmt.Fprintln(w, "failed:")
+		stopped := 0
+		for _, r := range e.results {
+			if errors.Is(r.err, errStopped) {
+				stopped++ // one line for them all, below
+				continue
+			}
+			if r.err == nil {
+				continue
+			}
+			what := r.report
+			if e.noun == "files" {
+				what = r.source
+			}
+			fmt.Fprintf(w, "  %s: %s\n", what, reasonOf(r))
+		}
+		if stopped > 0 {
+			fmt.Fprintf(w, "  %d other %s: not fetched: %v\n", stopped, e.noun, errStopped)
+		}
+	}
+	period := ""
+	if e.period != "" {
+		period = ", period " + e.period
+	}
+	fmt.Fprintf(w, "run %d%s: %d %s: %d loaded, %d not modified, %d empty, %d failed; rows: %d inserted, %d updated, %d unchanged; took %s\n",
+		e.runID, period, t.items, e.noun, t.loaded, t.notModified, t.empty, t.failed, t.inserted, t.updated, t.unchanged, e.duration.Round(time.Millisecond))
 }
 
 func version(c *ucli.Context) string {

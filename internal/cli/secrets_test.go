@@ -58,7 +58,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		{"secret rejected", graphsim.Options{}, a.token,
 			[]string{"--auth", "client-secret", "--authority-host", a.srv.URL, "--client-id", clientID, "--client-secret", a.secret + "-but-wrong"}, dbURL, ExitUsage},
 		{"401 on a static token", graphsim.Options{Faults: []graphsim.Fault{{Kind: graphsim.Fault401, Times: -1}}},
-			staticToken, []string{"--access-token", staticToken}, dbURL, ExitFailed},
+			staticToken, []string{"--access-token", staticToken}, dbURL, ExitUsage},
 		{"database unreachable", graphsim.Options{}, staticToken, []string{"--access-token", staticToken}, deadDB, ExitFailed},
 	}
 	secrets := []string{a.secret, a.token, staticToken, dbPassword}

@@ -90,6 +90,7 @@ type runWork struct {
 	n, workers int
 	item       func(i int) result
 	log        *slog.Logger // for the end of the run, with what prepare learnt
+	done       func()       // called once the items are done; may be nil
 
 	// summary, when set, prints what the results table does not say (replay
 	// names the payloads that failed), after it.
@@ -145,6 +146,7 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 		return err
 	}
 	defer lock.Release()
+	start := time.Now()
 	// Record the run with the lock's backend at once, before migrating, so
 	// that another run finds the holder of the lock recorded. A schema not
 	// yet migrated (no ingest_runs, or one from before backend_pid) records
@@ -173,7 +175,7 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	if err != nil {
 		err = stopped(ctx, db, err)
 		finishRun(ctx, log, db, runID, err)
-		log.Error("run failed", "error", err)
+		log.Error("run failed", "error", err, "duration_ms", time.Since(start).Milliseconds())
 		return err
 	}
 	results := make([]result, w.n)
@@ -183,19 +185,23 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 			stop(results[i].err) // the other items stop, as for a signal
 		}
 	})
+	if w.done != nil {
+		w.done()
+	}
 	runErr := stopped(ctx, db, summarize(results, p.noun))
 	if err := finishRun(ctx, w.log, db, runID, runErr); errors.Is(err, load.ErrNotRunning) && runErr == nil {
 		runErr = err // marked abandoned by another run: this one lost its lock
 	}
-	printResults(c.App.Writer, results)
+	end := runEnd{runID: runID, period: p.run.Period, noun: p.noun, duration: time.Since(start), results: results}
+	printResults(c.App.Writer, end)
 	if w.summary != nil {
 		w.summary(c.App.Writer)
 	}
 	if runErr != nil {
-		w.log.Error("run failed", "error", runErr)
+		w.log.Error("run failed", append([]any{"error", runErr}, end.logAttrs()...)...)
 		return runErr
 	}
-	w.log.Info("run finished")
+	w.log.Info("run finished", end.logAttrs()...)
 	return nil
 }
 

@@ -423,7 +423,7 @@ func (s *Server) httpServer(host string, h http.Handler) *http.Server {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		s.log.Debug("graphsim request", "host", host, "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "elapsed", time.Since(start))
+			"status", sw.status, "duration_ms", time.Since(start).Milliseconds())
 	})
 	return &http.Server{
 		Handler:           logged,

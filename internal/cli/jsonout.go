@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/load"
+	"github.com/m365ingest/ingest/report"
+)
+
+// What `ingest reports --json` and `ingest status --json` print. The field
+// names are a contract (README, "Machine-readable output"): they change
+// only on purpose. Dates are YYYY-MM-DD, times RFC 3339 in UTC, durations
+// whole milliseconds; what is unknown is null.
+
+func jsonFlag() ucli.Flag {
+	return &ucli.BoolFlag{Name: "json", EnvVars: []string{"INGEST_JSON"}, Usage: "print JSON instead of tables (field names as the README lists them)"}
+}
+
+type reportsJSON struct {
+	Reports     []reportJSON  `json:"reports"`
+	Unsupported []omittedJSON `json:"unsupported"`
+}
+
+type reportJSON struct {
+	Name     string       `json:"name"`
+	Function string       `json:"function"`
+	Table    string       `json:"table"`
+	Title    string       `json:"title"`
+	Snapshot bool         `json:"snapshot"`
+	Key      []string     `json:"key"`
+	Columns  []columnJSON `json:"columns"`
+}
+
+type columnJSON struct {
+	Name    string   `json:"name"`
+	Header  string   `json:"header"`
+	JSON    string   `json:"json"`
+	Aliases []string `json:"aliases"`
+}
+
+type omittedJSON struct {
+	Function string `json:"function"`
+	Reason   string `json:"reason"`
+}
+
+func writeReportsJSON(w io.Writer) error {
+	out := reportsJSON{Reports: []reportJSON{}, Unsupported: []omittedJSON{}}
+	for _, s := range report.All {
+		r := reportJSON{Name: s.Name, Function: s.Function, Table: s.Table, Title: s.Title, Snapshot: s.Snapshot, Key: s.Key()}
+		for _, c := range s.Columns() {
+			r.Columns = append(r.Columns, columnJSON{Name: c.Name, Header: c.Header, JSON: c.JSON, Aliases: append([]string{}, c.Aliases...)})
+		}
+		out.Reports = append(out.Reports, r)
+	}
+	for _, o := range report.Unsupported {
+		out.Unsupported = append(out.Unsupported, omittedJSON{Function: o.Function, Reason: o.Reason})
+	}
+	return writeJSON(w, out)
+}
+
+type statusJSON struct {
+	Freshness []freshnessJSON `json:"freshness"`
+	Runs      []runJSON       `json:"runs"`
+}
+
+// freshnessJSON is a row of the ingest_freshness view, named as its columns.
+type freshnessJSON struct {
+	TenantID          string     `json:"tenant_id"`
+	Report            string     `json:"report"`
+	NewestReportDate  *string    `json:"newest_report_date"`
+	NewestRefreshDate *string    `json:"newest_refresh_date"`
+	DaysBehind        *int       `json:"days_behind"`
+	LastSuccessAt     *time.Time `json:"last_success_at"`
+	LastReplayAt      *time.Time `json:"last_replay_at"`
+	LastFileLoadAt    *time.Time `json:"last_file_load_at"`
+}
+
+// runJSON is a row of ingest_runs, named as its columns.
+type runJSON struct {
+	RunID      int64      `json:"run_id"`
+	Command    string     `json:"command"`
+	Period     *string    `json:"period"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	DurationMS *int64     `json:"duration_ms"`
+	Error      *string    `json:"error"`
+}
+
+func writeStatusJSON(w io.Writer, fresh []load.Freshness, runs []load.RunStatus) error {
+	out := statusJSON{Freshness: []freshnessJSON{}, Runs: []runJSON{}}
+	for _, f := range fresh {
+		out.Freshness = append(out.Freshness, freshnessJSON{
+			TenantID: f.TenantID, Report: f.Report,
+			NewestReportDate: dateJSON(f.NewestReportDate), NewestRefreshDate: dateJSON(f.NewestRefreshDate),
+			DaysBehind:    f.DaysBehind,
+			LastSuccessAt: utc(f.LastSuccessAt), LastReplayAt: utc(f.LastReplayAt), LastFileLoadAt: utc(f.LastFileLoadAt),
+		})
+	}
+	for _, r := range runs {
+		j := runJSON{RunID: r.ID, Command: r.Command, Status: r.Status, StartedAt: r.StartedAt.UTC(), FinishedAt: utc(r.FinishedAt)}
+		if r.Period != "" {
+			j.Period = &r.Period
+		}
+		if r.Error != "" {
+			e := oneLine(r.Error)
+			j.Error = &e
+		}
+		if r.FinishedAt != nil {
+			ms := r.FinishedAt.Sub(r.StartedAt).Milliseconds()
+			j.DurationMS = &ms
+		}
+		out.Runs = append(out.Runs, j)
+	}
+	return writeJSON(w, out)
+}
+
+func dateJSON(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
