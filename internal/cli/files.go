@@ -35,7 +35,7 @@ func loadFileCommand() *ucli.Command {
 			tenantFlag("Entra tenant id (a GUID) the files came from"),
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
-		}, dbFlags(), lockFlags(), logFlags()),
+		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			// One report: blanks and commas alone (--report ',',
@@ -79,7 +79,7 @@ func loadFileCommand() *ucli.Command {
 			tenant, paths := strings.ToLower(c.String("tenant-id")), c.Args().Slice()
 			return execute(c, log, runPlan{
 				run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
-				wait: wait, noun: "files",
+				wait: wait, noun: "files", byPerson: true, notLoaded: notLoaded(paths),
 				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
 					log = log.With("tenant", tenant, "report", spec.Name)
 					return &runWork{n: len(paths), workers: 1, log: log, item: func(i int) result {
@@ -103,6 +103,15 @@ func loadFileCommand() *ucli.Command {
 			})
 		},
 	}
+}
+
+// notLoaded says that the files were not loaded, for a run that did not
+// get the lock.
+func notLoaded(paths []string) string {
+	if len(paths) == 1 {
+		return paths[0] + " was not loaded"
+	}
+	return fmt.Sprintf("none of the %d files was loaded", len(paths))
 }
 
 // readFile reads a whole file of at most max bytes. It stops when ctx is
@@ -181,7 +190,7 @@ func replayCommand() *ucli.Command {
 				Usage: "replay only the payload whose sha256 starts with `PREFIX` (8 to 64 hex digits), repeatable; also one that never loaded"},
 			&ucli.StringSliceFlag{Name: "skip-sha256", EnvVars: []string{"INGEST_REPLAY_SKIP_SHA256"},
 				Usage: "leave out the payload whose sha256 starts with `PREFIX`, repeatable"},
-		}, dbFlags(), lockFlags(), logFlags()),
+		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			if err := noArgs(c, "use --report or --since"); err != nil {
@@ -219,7 +228,7 @@ func replayCommand() *ucli.Command {
 			selection := replaySelection(filter, only, skip)
 			return execute(c, log, runPlan{
 				run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
-				wait: wait, noun: "payloads",
+				wait: wait, noun: "payloads", byPerson: true, notLoaded: "nothing was replayed",
 				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
 					var err error
 					if filter.SHA256, err = resolvePrefixes(ctx, db, "--sha256 (INGEST_REPLAY_SHA256)", only); err != nil {

@@ -25,6 +25,16 @@ func lockFlags() []ucli.Flag {
 	}
 }
 
+// personLockFlags are lockFlags for the commands a person runs (load-file,
+// replay): they wait for the lock by default, and --wait=false makes them
+// fail at once instead. Not getting the lock is never success for them: the
+// caller expects the file loaded (`ingest load-file x && rm x`).
+func personLockFlags() []ucli.Flag {
+	fs := lockFlags()
+	fs[0] = &ucli.BoolFlag{Name: "wait", Value: true, EnvVars: []string{"INGEST_WAIT"}, Usage: "when another run holds the lock, wait for it, up to --wait-timeout (--wait=false: fail at once)"}
+	return fs
+}
+
 const (
 	defaultStatementTimeout = 10 * time.Minute
 	// A nightly run must end (and let go of the lock) well before the next
@@ -58,7 +68,7 @@ func shortDuration(d time.Duration) string {
 }
 
 // lockWait is how long to wait for the run lock: 0 (do not wait) unless
-// --wait, then --wait-timeout.
+// --wait (the default of load-file and replay), then --wait-timeout.
 func lockWait(c *ucli.Context) (time.Duration, error) {
 	if !c.Bool("wait") {
 		return 0, nil
@@ -78,6 +88,12 @@ type runPlan struct {
 	run  load.Run      // what ingest_runs records
 	wait time.Duration // from lockWait
 	noun string        // what the items are, for the summary: "reports", "files", "payloads"
+	// byPerson is set for the commands a person runs (load-file, replay):
+	// when the run does not get the lock, it fails (exit 1) saying
+	// notLoaded ("x.csv was not loaded"); run and backfill, scheduled,
+	// exit 0 at once instead (an overlapping cron tick), unless --wait.
+	byPerson  bool
+	notLoaded string
 	// prepare is called once the run is recorded in ingest_runs, with its
 	// id and a logger that names it. It does whatever may fail outside the
 	// flags (a Graph token, reading the stored payloads) and returns the
@@ -98,9 +114,10 @@ type runWork struct {
 }
 
 // execute is the one place that holds the rule of a loading run: connect;
-// take the one-run-at-a-time lock (when another run holds it, print one line
-// and succeed, having asked nobody for anything; when anything else holds
-// it, fail naming it); record the run; migrate; prepare and do the work;
+// take the one-run-at-a-time lock (when another run holds it: wait for it
+// if the plan says so, saying once for whom; else print one line and
+// succeed, having asked nobody for anything, or fail if a person ran the
+// command; when anything else holds it, fail naming it); record the run; migrate; prepare and do the work;
 // record its end; print the results. Every failure once connected is
 // recorded in ingest_runs: before the run is started, best effort (the table
 // may not exist yet).
@@ -131,16 +148,28 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	if err := db.SetStatementTimeout(ctx, stmtTimeout, !c.IsSet("statement-timeout")); err != nil {
 		return err
 	}
-	lock, err := db.LockRun(ctx, p.wait)
+	// Try the lock first: a run that is to wait says for whom before it does.
+	lock, err := db.LockRun(ctx, 0)
+	var le *load.LockedError
+	if errors.As(err, &le) && p.wait > 0 {
+		sayWaiting(c, log, le, p.wait)
+		lock, err = db.LockRun(ctx, p.wait)
+	}
 	if err != nil {
 		err = stopped(ctx, db, err)
-		var le *load.LockedError
 		if errors.As(err, &le) {
-			if p.wait <= 0 {
+			switch {
+			case p.wait > 0:
+				err = fmt.Errorf("%s; gave up after --wait-timeout %s", le, p.wait)
+			case p.byPerson:
+				err = fmt.Errorf("%s; not waiting (--wait=false)", le)
+			default:
 				fmt.Fprintf(c.App.ErrWriter, "ingest: %s; not starting (use --wait to wait for it)\n", le)
 				return nil
 			}
-			err = fmt.Errorf("%s; gave up after --wait-timeout %s", le, p.wait)
+			if p.notLoaded != "" {
+				err = fmt.Errorf("%w: %s", err, p.notLoaded)
+			}
 		}
 		recordFailedRun(ctx, log, db, p.run, err)
 		return err
@@ -203,6 +232,22 @@ func execute(c *ucli.Context, log *slog.Logger, p runPlan) error {
 	}
 	w.log.Info("run finished", end.logAttrs()...)
 	return nil
+}
+
+// sayWaiting says once that the run waits for the lock, and for whom: a
+// line on a terminal, a log record otherwise.
+func sayWaiting(c *ucli.Context, log *slog.Logger, le *load.LockedError, wait time.Duration) {
+	since := le.Since.UTC().Format(time.RFC3339)
+	if isTerminal(c.App.ErrWriter) {
+		holder := fmt.Sprintf("backend pid %d (since %s)", le.PID, since)
+		if le.RunID != 0 {
+			holder = fmt.Sprintf("run %d (%s, since %s, backend pid %d)", le.RunID, le.Command, since, le.PID)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "ingest: waiting for the run lock held by %s, up to --wait-timeout %s\n", holder, shortDuration(wait))
+		return
+	}
+	log.Info("waiting for the run lock", "holder_run_id", le.RunID, "holder_command", le.Command,
+		"holder_since", since, "holder_backend_pid", le.PID, "wait_timeout", shortDuration(wait))
 }
 
 // errInterrupted is why work stopped when its context was cancelled with no
