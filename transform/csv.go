@@ -203,16 +203,23 @@ func (b *rowBuilder) unrecognised(col int, header []string, pos []int) string {
 	return ""
 }
 
-// looksLike reports whether header name h is close to a name of column col:
-// one holds the other (a stray prefix such as a byte-order mark turned
-// into text) or they differ by at most two characters.
+// looksLike reports whether header name h is close to a name of column col
+// (compared as report.Normalize has them): one holds the other, the shorter
+// of at least 4 characters (a stray prefix such as a byte-order mark turned
+// into text), or they differ by one character (two from 6 characters on).
 func (b *rowBuilder) looksLike(h string, col int) bool {
 	n := report.Normalize(h)
 	if n == "" {
 		return false
 	}
 	for _, k := range b.cols[col].Keys() {
-		if k != "" && (strings.Contains(n, k) || strings.Contains(k, n) && len(n) >= 4 || editDistance(n, k, 2) <= 2) {
+		limit := 1
+		if len(k) >= 6 {
+			limit = 2
+		}
+		switch {
+		case k == "":
+		case len(k) >= 4 && strings.Contains(n, k), len(n) >= 4 && strings.Contains(k, n), editDistance(n, k, limit) <= limit:
 			return true
 		}
 	}

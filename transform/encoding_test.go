@@ -87,3 +87,34 @@ func TestDetectFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLooksLike: what a missing-column error calls close.
+func TestLooksLike(t *testing.T) {
+	spec := mustSpec(t, "organizer-activity-user-counts")
+	b := newRowBuilder(spec, Options{}, &Result{})
+	col := func(name string) int {
+		c, ok := b.lookup(name)
+		if !ok {
+			t.Fatalf("no column %q", name)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		header, column string
+		want           bool
+	}{
+		{"ï»¿Report Refresh Date", "Report Refresh Date", true},
+		{"\u200bReport Refresh Date", "Report Refresh Date", true},
+		{"Report Refresh", "Report Refresh Date", true},
+		{"Report Refrsh Date", "Report Refresh Date", true},
+		{"Teams Web Client", "Web", false},
+		{"Webb", "Web", true},
+		{"Time", "IM", false},
+		{"IMs", "IM", true},
+		{"Hologram", "Report Date", false},
+	} {
+		if got := b.looksLike(tc.header, col(tc.column)); got != tc.want {
+			t.Errorf("looksLike(%q, %q) = %v, want %v", tc.header, tc.column, got, tc.want)
+		}
+	}
+}
