@@ -18,12 +18,14 @@ const benchReport = "organizer-activity-user-counts"
 
 // benchPayload renders n rows as Graph does: a byte-order mark, the
 // documented header, CRLF line ends, one report date per row (counting up
-// from 2000-01-01, so that they are unique) and an empty 3rd-party cell on
-// one row in five. JSON is the beta shape.
+// from 2000-01-01, so that they are unique), the refresh date the day after
+// the last of them (a refresh date is never before its report date) and an
+// empty 3rd-party cell on one row in five. JSON is the beta shape.
 func benchPayload(format Format, n int) []byte {
 	spec, _ := report.Lookup(benchReport)
 	var b bytes.Buffer
 	day := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	refresh := day.AddDate(0, 0, n).Format(time.DateOnly)
 	if format == JSON {
 		b.WriteString(`{"@odata.context":"https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.x)","value":[`)
 		for i := range n {
@@ -38,7 +40,7 @@ func benchPayload(format Format, n int) []byte {
 				}
 				fmt.Fprintf(&b, "%q:%s,", c.JSON, v)
 			}
-			fmt.Fprintf(&b, `"reportRefreshDate":"2026-11-21","reportDate":"%s","reportPeriod":"7"}`, day.AddDate(0, 0, i).Format(time.DateOnly))
+			fmt.Fprintf(&b, `"reportRefreshDate":"%s","reportDate":"%s","reportPeriod":"7"}`, refresh, day.AddDate(0, 0, i).Format(time.DateOnly))
 		}
 		b.WriteString("]}")
 		return b.Bytes()
@@ -52,7 +54,8 @@ func benchPayload(format Format, n int) []byte {
 	}
 	b.WriteString("\r\n")
 	for i := range n {
-		b.WriteString("2026-11-21,")
+		b.WriteString(refresh)
+		b.WriteByte(',')
 		b.WriteString(day.AddDate(0, 0, i).Format(time.DateOnly))
 		b.WriteString(",7")
 		for j := range spec.Metrics {

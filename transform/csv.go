@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/m365ingest/ingest/report"
 )
@@ -22,6 +24,17 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 	res := &Result{}
 	b := newRowBuilder(spec, opts, res)
 
+	// PowerShell's Export-Csv and ConvertTo-Csv (5.1, without
+	// -NoTypeInformation) write a "#TYPE System.Management..." line first.
+	if p, _ := br.Peek(len(typeLine)); bytes.EqualFold(p, typeLine) {
+		if _, err := cr.readLine(); err != nil && !errors.Is(err, io.EOF) {
+			return nil, csvErr(spec, opts, err)
+		}
+	}
+	if sep := otherSeparator(b, br); sep != "" {
+		return nil, &Error{Report: spec.Name, Source: opts.Source, Line: cr.line + 1,
+			Reason: fmt.Sprintf("fields are separated by %s; export with commas", sep)}
+	}
 	fields, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, &Error{Report: spec.Name, Source: opts.Source, Reason: "empty payload: no header line"}
@@ -91,6 +104,37 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 	return res, nil
 }
 
+var typeLine = []byte("#TYPE ")
+
+// otherSeparator names the separator of a header line that has no comma but
+// at least two known column names between semicolons (Excel in many
+// locales) or tabs (Excel's "Unicode Text"); "" otherwise. It looks at the
+// line in br's buffer only, and costs one IndexByte on a usual header.
+func otherSeparator(b *rowBuilder, br *bufio.Reader) string {
+	buf, _ := br.Peek(br.Buffered())
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		buf = buf[:i]
+	}
+	if bytes.IndexByte(buf, ',') >= 0 {
+		return ""
+	}
+	for _, sep := range []struct {
+		c    string
+		name string
+	}{{";", "';'"}, {"\t", "tabs"}} {
+		known := 0
+		for _, f := range bytes.Split(buf, []byte(sep.c)) {
+			if _, ok := b.lookup(string(bytes.Trim(f, "\" \r"))); ok {
+				known++
+			}
+		}
+		if known >= 2 {
+			return sep.name
+		}
+	}
+	return ""
+}
+
 // blank reports whether every field of a record is empty or spaces.
 func blank(rec [][]byte) bool {
 	for _, f := range rec {
@@ -122,10 +166,90 @@ func mapHeader(b *rowBuilder, header []string, line int) ([]int, error) {
 	for col, at := range found {
 		if at == 0 {
 			return nil, &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line,
-				Column: b.cols[col].Header, Reason: "missing required column"}
+				Column: b.cols[col].Header, Reason: "missing required column" + b.unrecognised(col, header, pos)}
 		}
 	}
 	return pos, nil
+}
+
+// maxUnrecognisedNamed is how many unknown columns a missing-column error
+// names.
+const maxUnrecognisedNamed = 3
+
+// unrecognised tells, for the error about missing column col, which header
+// fields were not recognised: those that look like col (the same name with
+// a stray character, a near typo) if any, else the first few; "" when every
+// field was recognised. Names are quoted as in the file (strconv.Quote), so
+// that an invisible character shows.
+func (b *rowBuilder) unrecognised(col int, header []string, pos []int) string {
+	var near, other []string
+	for i, h := range header {
+		if pos[i] >= 0 {
+			continue
+		}
+		named := fmt.Sprintf("%d %s", i+1, strconv.Quote(truncate(h)))
+		if b.looksLike(h, col) {
+			near = append(near, named)
+		} else {
+			other = append(other, named)
+		}
+	}
+	switch {
+	case len(near) > 0:
+		return fmt.Sprintf("; not recognised, but close: column %s", strings.Join(near[:min(len(near), maxUnrecognisedNamed)], ", "))
+	case len(other) > 0:
+		return fmt.Sprintf("; not recognised: column %s", strings.Join(other[:min(len(other), maxUnrecognisedNamed)], ", "))
+	}
+	return ""
+}
+
+// looksLike reports whether header name h is close to a name of column col
+// (compared as report.Normalize has them): one holds the other, the shorter
+// of at least 4 characters (a stray prefix such as a byte-order mark turned
+// into text), or they differ by one character (two from 6 characters on).
+func (b *rowBuilder) looksLike(h string, col int) bool {
+	n := report.Normalize(h)
+	if n == "" {
+		return false
+	}
+	for _, k := range b.cols[col].Keys() {
+		limit := 1
+		if len(k) >= 6 {
+			limit = 2
+		}
+		switch {
+		case k == "":
+		case len(k) >= 4 && strings.Contains(n, k), len(n) >= 4 && strings.Contains(k, n), editDistance(n, k, limit) <= limit:
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the Levenshtein distance of a and b (in runes), or more
+// than limit when it exceeds limit.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 func csvErr(spec *report.Spec, opts Options, err error) error {

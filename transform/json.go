@@ -12,7 +12,8 @@ import (
 )
 
 // parseJSON streams {"value": [ {...}, ... ], "@odata.nextLink": "..."}: the
-// envelope token by token, then one record at a time (see jsonRecord).
+// envelope token by token, then one record at a time (see jsonRecord). A
+// top-level array [ {...}, ... ] is read as the value array alone (array).
 func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, error) {
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
@@ -30,8 +31,12 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 		return &Error{Report: spec.Name, Source: opts.Source, Reason: reason, json: true}
 	}
 
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fail("not a JSON object", err)
+	tok, err := dec.Token()
+	if err == nil && tok == json.Delim('[') {
+		return p.array(fail)
+	}
+	if err != nil || tok != json.Delim('{') {
+		return nil, fail("not a JSON object or array", err)
 	}
 	sawValue := false
 	for dec.More() {
@@ -79,6 +84,32 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 	p.b.warnUnknown()
 	res.Rows = p.b.rows()
 	if opts.RequireFullPeriod {
+		if err := p.b.checkCoverage(res.Rows); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// array reads the CLI for Microsoft 365's --output json, the decoder past
+// its '[': an array of objects keyed by the CSV header names, every value a
+// string ("" for an empty cell, which is NULL as in CSV).
+func (p *jsonParser) array(fail func(string, error) error) (*Result, error) {
+	for n := 1; p.dec.More(); n++ {
+		if err := p.record(n); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.dec.Token(); err != nil {
+		return nil, fail("malformed JSON", err)
+	}
+	if _, err := p.dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fail("data after the JSON array", err)
+	}
+	p.b.warnUnknown()
+	res := p.b.res
+	res.Rows = p.b.rows()
+	if p.b.opts.RequireFullPeriod {
 		if err := p.b.checkCoverage(res.Rows); err != nil {
 			return nil, err
 		}

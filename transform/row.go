@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -260,8 +261,10 @@ func (b *rowBuilder) colOf(r role) int {
 
 // unknown records a column or property that matches no column of the spec;
 // warnUnknown turns them all into one warning.
+// The name is kept as it appeared (Result.Unknown) and quoted with
+// strconv.Quote in the warning, so that an invisible character (a stray
+// byte-order mark, a no-break or zero-width space) shows.
 func (b *rowBuilder) unknown(name, what string, colNo int) {
-	name = strings.TrimSpace(strings.TrimPrefix(name, "\uFEFF"))
 	b.res.Unknown = append(b.res.Unknown, name)
 	b.unknownWhat = what
 	if len(b.unknownAt) < maxUnknownListed {
@@ -269,7 +272,7 @@ func (b *rowBuilder) unknown(name, what string, colNo int) {
 		if colNo > 0 {
 			where = fmt.Sprintf("%d ", colNo)
 		}
-		b.unknownAt = append(b.unknownAt, fmt.Sprintf("%s%q", where, truncate(name)))
+		b.unknownAt = append(b.unknownAt, where+strconv.Quote(truncate(name)))
 	}
 }
 

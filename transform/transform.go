@@ -2,6 +2,13 @@
 // keyed by report date. It is pure: an io.Reader in, rows or a typed error out;
 // no clock, no network, no database.
 //
+// Payloads are read as files are really saved (encoding.go): UTF-8 with or
+// without a byte-order mark, UTF-16 (either byte order) with one, a
+// byte-order mark turned into text ("ï»¿"), PowerShell's "#TYPE ..." first
+// line and quoted fields, and besides Graph's {"value": [...]} the CLI for
+// Microsoft 365's JSON array of objects keyed by header names. An HTML page,
+// or a CSV separated by semicolons or tabs, is an *Error saying so.
+//
 // Headers and JSON property names are matched through report.Normalize and the
 // aliases in the report-spec table, so "Dial-in/out 3rd Party", "Dial-in/out
 // third Party" and "dialInOut3rdParty" all reach the same column, wherever it
@@ -47,7 +54,9 @@ type Format int
 const (
 	// CSV is Graph's default: a UTF-8 CSV, possibly with a byte-order mark.
 	CSV Format = iota
-	// JSON is the beta $format=application/json answer: {"value": [...]}.
+	// JSON is the beta $format=application/json answer: {"value": [...]};
+	// or a top-level array of the same records, or of objects keyed by the
+	// CSV header names (the CLI for Microsoft 365's --output json).
 	JSON
 )
 
@@ -93,7 +102,8 @@ type Row struct {
 // Result is what Parse returns for a payload.
 type Result struct {
 	Rows []Row
-	// Unknown lists header names (as received) that match no column.
+	// Unknown lists header names (as received, unchanged) that match no
+	// column.
 	Unknown []string
 	// Warnings are human-readable notes that did not stop the parse: unknown
 	// columns, a report period other than the requested one.
@@ -204,11 +214,15 @@ func Parse(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 		bufSize = min(bufSize, max(size+1, 4096)) // small payloads need no 64 KiB
 	}
 	br := bufio.NewReaderSize(r, bufSize)
-	// A UTF-8 byte-order mark may precede the payload (Graph's CSV has one,
-	// and files saved on Windows may); drop it so that positions count from
-	// the first real character.
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
-		br.Discard(3)
+	// Drop a byte-order mark (or one turned into text), decoding UTF-16, so
+	// that positions count from the first real character (encoding.go).
+	br, decoded := unwrap(br, bufSize)
+	if decoded {
+		size = -1 // the size of the UTF-16 text says little of the rows'
+	}
+	if isHTML(br) {
+		return nil, &Error{Report: spec.Name, Source: opts.Source, Reason: "this is an HTML document, not a report export",
+			json: opts.Format == JSON}
 	}
 	if opts.Format == JSON {
 		return parseJSON(spec, br, opts)

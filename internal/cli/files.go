@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,12 +26,13 @@ import (
 func loadFileCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "load-file",
-		Usage:     "load CSV or JSON report files from disk (admin center export, PowerShell -OutFile); no Graph call",
+		Usage:     "load CSV or JSON report files from disk (admin center export, PowerShell -OutFile, the CLI for Microsoft 365); - reads standard input; no Graph call",
 		ArgsUsage: "FILE...",
 		Flags: flags([]ucli.Flag{
 			&ucli.StringFlag{Name: "report", EnvVars: []string{"INGEST_REPORT"}, Usage: "the `REPORT` the files hold (a name that ingest reports prints)"},
 			tenantFlag("Entra tenant id (a GUID) the files came from"),
-			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "auto (by extension, else by content), csv or json"},
+			// Not GRAPH_FORMAT: what Graph is asked for says nothing of a file.
+			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"INGEST_FILE_FORMAT"}, Usage: "auto (by content: JSON if it starts with { or [), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
 		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
@@ -57,10 +56,21 @@ func loadFileCommand() *ucli.Command {
 			if c.NArg() == 0 {
 				return usagef("load-file needs at least one FILE")
 			}
-			if flagsAfterArgs(c.Args().Slice()) {
+			stdins, files := 0, []string{}
+			for _, a := range c.Args().Slice() {
+				if isStdin(a) {
+					stdins++
+				} else {
+					files = append(files, a)
+				}
+			}
+			if flagsAfterArgs(files) {
 				// urfave/cli reads no flag after the first FILE; quoting them
 				// back could print a secret.
 				return usagef("load-file: flags must come before the FILE arguments")
+			}
+			if stdins > 1 {
+				return usagef("load-file: - (standard input) given %d times; it can be read once", stdins)
 			}
 			formatFlag := c.String("format")
 			if formatFlag != "auto" {
@@ -84,13 +94,16 @@ func loadFileCommand() *ucli.Command {
 					log = log.With("tenant", tenant, "report", spec.Name)
 					return &runWork{n: len(paths), workers: 1, log: log, item: func(i int) result {
 						path := paths[i]
+						if isStdin(path) {
+							path = stdinLabel
+						}
 						start := time.Now()
 						f := load.Fetch{RunID: runID, TenantID: tenant, Report: spec, Source: path}
-						body, err := readFile(ctx, path, c.Int64("max-payload-bytes"))
+						body, err := readFile(ctx, paths[i], c.Int64("max-payload-bytes"))
 						if err != nil {
 							return failed(ctx, log, db, f, err)
 						}
-						format := sniffFormat(path, body, formatFlag)
+						format := sniffFormat(body, formatFlag)
 						sum := sha256.Sum256(body)
 						f.FetchedAt = time.Now().UTC()
 						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
@@ -114,20 +127,30 @@ func notLoaded(paths []string) string {
 	return fmt.Sprintf("none of the %d files was loaded", len(paths))
 }
 
-// readFile reads a whole file of at most max bytes. It stops when ctx is
-// done, even blocked on a FIFO or a terminal: opening waits in a goroutine
-// of its own, and reading ends when the file is closed under it. Then the
-// error is ctx's cause, not the closed file's.
+// stdinLabel names standard input (the FILE -) in errors, logs and the audit.
+const stdinLabel = "stdin"
+
+func isStdin(arg string) bool { return arg == "-" }
+
+// readFile reads a whole file of at most max bytes, or standard input for
+// -. It stops when ctx is done, even blocked on a FIFO or a terminal:
+// opening waits in a goroutine of its own, and reading ends when the file
+// is closed under it. Then the error is ctx's cause, not the closed file's.
 func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 	type opened struct {
 		f   *os.File
 		err error
 	}
 	ch := make(chan opened, 1)
-	go func() {
-		f, err := os.Open(path) // a FIFO's open waits for a writer
-		ch <- opened{f, err}
-	}()
+	if isStdin(path) {
+		path = stdinLabel
+		ch <- opened{os.Stdin, nil}
+	} else {
+		go func() {
+			f, err := os.Open(path) // a FIFO's open waits for a writer
+			ch <- opened{f, err}
+		}()
+	}
 	var f *os.File
 	select {
 	case o := <-ch:
@@ -143,7 +166,9 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 		}()
 		return nil, fmt.Errorf("read %s: %w", path, context.Cause(ctx))
 	}
-	defer f.Close()
+	if f != os.Stdin {
+		defer f.Close()
+	}
 	// A pipe's read waits in the poller, and Close wakes it.
 	defer context.AfterFunc(ctx, func() { f.Close() })()
 	body, err := io.ReadAll(io.LimitReader(f, max+1))
@@ -159,24 +184,16 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 	return body, nil
 }
 
-// sniffFormat decides CSV or JSON: the flag if given, else the extension,
-// else whether the content starts with '{'.
-func sniffFormat(path string, body []byte, flag string) transform.Format {
+// sniffFormat decides CSV or JSON: the flag if given, else the content
+// (transform.DetectFormat: JSON when it starts with '{' or '[' after any
+// byte-order mark), whatever the file is called: the CLI for Microsoft
+// 365's JSON is often saved as .csv, and an export as .txt.
+func sniffFormat(body []byte, flag string) transform.Format {
 	if flag != "auto" {
 		f, _ := transform.ParseFormat(flag)
 		return f
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		return transform.JSON
-	case ".csv":
-		return transform.CSV
-	}
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\uFEFF")), " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		return transform.JSON
-	}
-	return transform.CSV
+	return transform.DetectFormat(body)
 }
 
 func replayCommand() *ucli.Command {
