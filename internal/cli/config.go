@@ -77,7 +77,8 @@ func flags(groups ...[]ucli.Flag) []ucli.Flag {
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
 	db, err := load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 	if err != nil {
-		if strings.Contains(err.Error(), "invalid schema") || strings.Contains(err.Error(), "parse database URL") {
+		var ce *load.ConfigError
+		if errors.As(err, &ce) {
 			return nil, &usageError{err}
 		}
 		return nil, err
