@@ -65,3 +65,22 @@ func TestConnectNeverShowsPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectRefusesSystemSchemas: the warehouse never goes into a schema
+// of Postgres itself (information_schema, pg_catalog, pg_toast, any pg_…);
+// public stays a legitimate choice. Refused before connecting.
+func TestConnectRefusesSystemSchemas(t *testing.T) {
+	t.Parallel()
+	for _, schema := range []string{"information_schema", "pg_catalog", "pg_toast", "pg_temp_1", "pg_anything"} {
+		_, err := Connect(context.Background(), "postgres://u@127.0.0.1:1/db", schema, nil)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), schema) || !strings.Contains(err.Error(), "system schema") {
+			t.Errorf("--schema %s: %v; want a *ConfigError naming it as a system schema", schema, err)
+		}
+	}
+	for _, schema := range []string{"public", "m365", "pgx", "pg", "information"} {
+		if err := CheckSchema(schema); err != nil {
+			t.Errorf("CheckSchema(%q) = %v, want nil", schema, err)
+		}
+	}
+}

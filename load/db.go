@@ -32,10 +32,17 @@ const DefaultSchema = "m365"
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // CheckSchema refuses a schema name the warehouse cannot live in, as a
-// *ConfigError.
+// *ConfigError: one that is not a plain lower-case identifier, or a system
+// schema (information_schema, pg_catalog, pg_toast, any pg_…). public is
+// allowed.
 func CheckSchema(schema string) error {
 	if !schemaRE.MatchString(schema) {
 		return &ConfigError{fmt.Sprintf("invalid schema %q: want a lower-case identifier of letters, digits and _", schema)}
+	}
+	// Postgres reserves the pg_ prefix for its own schemas (pg_catalog,
+	// pg_toast, pg_temp_N); information_schema is the SQL standard's.
+	if schema == "information_schema" || strings.HasPrefix(schema, "pg_") {
+		return &ConfigError{fmt.Sprintf("invalid schema %q: a system schema of Postgres; choose a schema of your own, such as %s", schema, DefaultSchema)}
 	}
 	return nil
 }

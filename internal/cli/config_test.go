@@ -38,3 +38,22 @@ func TestDatabaseURLPasswordNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemSchemaRefused: --schema information_schema (or pg_catalog, or
+// any pg_ schema) is a usage error, exit 2, naming the schema, from every
+// command that opens the warehouse, before it connects.
+func TestSystemSchemaRefused(t *testing.T) {
+	t.Parallel()
+	for _, schema := range []string{"information_schema", "pg_catalog", "pg_toast"} {
+		for _, cmd := range []string{"migrate", "status", "replay", "grant-reader"} {
+			args := []string{cmd, "--database-url", "postgres://u@127.0.0.1:1/db", "--schema", schema}
+			if cmd == "grant-reader" {
+				args = append(args, "someone")
+			}
+			code, _, errOut := mainArgs(args...)
+			if code != ExitUsage || !strings.Contains(lastLine(errOut), schema) || !strings.Contains(lastLine(errOut), "system schema") {
+				t.Errorf("%s --schema %s: exit %d, %q; want 2 naming the system schema", cmd, schema, code, lastLine(errOut))
+			}
+		}
+	}
+}
