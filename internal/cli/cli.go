@@ -42,6 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 	appMu.Lock()
 	defer appMu.Unlock()
 	app := newApp(stdout, stderr, version)
+	app.Metadata["args"] = args
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -61,7 +62,7 @@ func oneLine(s string) string {
 }
 
 func newApp(stdout, stderr io.Writer, version string) *ucli.App {
-	return &ucli.App{
+	app := &ucli.App{
 		Name:      "ingest",
 		Usage:     "load Microsoft 365 usage reports from Microsoft Graph into Postgres",
 		Version:   version,
@@ -92,6 +93,11 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 		},
 		Metadata: map[string]any{"version": version},
 	}
+	// One rule for the numeric flags of every command.
+	for _, cmd := range app.Commands {
+		cmd.Before = checkNumbers
+	}
+	return app
 }
 
 // noArgs is the usage error of a command that takes no arguments but was
