@@ -266,6 +266,11 @@ func redactErr(err error) error {
 	return &dbError{msg: r, err: errors.Unwrap(err)}
 }
 
+// HasPassword reports whether a database URL or DSN holds a password (in
+// the user info, a password= parameter or an sslpassword=), erring on the
+// side of yes.
+func HasPassword(connString string) bool { return Redact(connString) != connString }
+
 // Redact masks passwords in a database URL or DSN (or any text that holds
 // one).
 func Redact(s string) string {
