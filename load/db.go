@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,22 @@ const DefaultSchema = "m365"
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// CheckSchema refuses a schema name the warehouse cannot live in, as a
+// *ConfigError: one that is not a plain lower-case identifier, or a system
+// schema (information_schema, pg_catalog, pg_toast, any pg_…). public is
+// allowed.
+func CheckSchema(schema string) error {
+	if !schemaRE.MatchString(schema) {
+		return &ConfigError{fmt.Sprintf("invalid schema %q: want a lower-case identifier of letters, digits and _", schema)}
+	}
+	// Postgres reserves the pg_ prefix for its own schemas (pg_catalog,
+	// pg_toast, pg_temp_N); information_schema is the SQL standard's.
+	if schema == "information_schema" || strings.HasPrefix(schema, "pg_") {
+		return &ConfigError{fmt.Sprintf("invalid schema %q: a system schema of Postgres; choose a schema of your own, such as %s", schema, DefaultSchema)}
+	}
+	return nil
+}
+
 // DB is a connection pool bound to one warehouse schema: every connection's
 // search_path is that schema, so migrations, views and queries use
 // unqualified names.
@@ -40,20 +57,30 @@ type DB struct {
 	run    runState // the run lock and the statement timeout (lock.go)
 }
 
-// Connect parses a Postgres URL (or key=value DSN), fills in application_name
-// and a connect timeout when the URL leaves them unset, binds the pool to
-// schema and checks that the server answers. The error never contains the
-// password.
+// ConfigError is a database URL or schema that Connect refuses before it
+// connects: bad configuration, not a failure of the server. Its text never
+// holds any part of the URL but the parts Connect shows (host, port,
+// database, user).
+type ConfigError struct{ msg string }
+
+func (e *ConfigError) Error() string { return e.msg }
+
+// Connect parses a Postgres URL (or key=value DSN) with pgx's parser, fills
+// in application_name and a connect timeout when the URL leaves them unset,
+// binds the pool to schema and checks that the server answers. A URL or
+// schema it refuses is a *ConfigError. Neither its errors nor its log show
+// the URL itself: only the host, port, database and user as pgx parsed them,
+// never any part of the password.
 func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if !schemaRE.MatchString(schema) {
-		return nil, fmt.Errorf("invalid schema %q: want a lower-case identifier of letters, digits and _", schema)
+	if err := CheckSchema(schema); err != nil {
+		return nil, err
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", redactErr(err))
+		return nil, err
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "ingest"
@@ -71,13 +98,71 @@ func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, er
 	log.Debug("connecting to the warehouse", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User, "schema", schema)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to database: %w", redactErr(err))
+		return nil, fmt.Errorf("connect to database %s: %w", Location(cfg), redactErr(err))
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database %s on %s:%d: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactErr(err))
+		return nil, fmt.Errorf("connect to database %s: %w", Location(cfg), redactErr(err))
 	}
 	return &DB{Pool: pool, Schema: schema, log: log}, nil
+}
+
+// Location is where a parsed configuration points, for messages: database
+// on host:port as user. It is the one way a database URL is shown.
+func Location(cfg *pgxpool.Config) string {
+	cc := cfg.ConnConfig
+	return fmt.Sprintf("%s on %s:%d as %s", cc.Database, cc.Host, cc.Port, cc.User)
+}
+
+// ParseURL parses a database URL or key=value DSN with pgx's parser (which
+// also reads PGPASSWORD, PGPASSFILE and the other PG* variables). Its error,
+// a *ConfigError, quotes nothing of the input: pgx's parse errors echo the
+// input (redacted only on a best-effort basis) and quote stray words of a
+// DSN. A URL with a literal '@' after its user info is refused: pgx, like
+// libpq, ends the user info at the first '@', so an unencoded '@' or '/' in
+// a password would put the password's tail into the host or the database
+// name that messages show.
+func ParseURL(connString string) (*pgxpool.Config, error) {
+	const hint = "; percent-encode a password's @ / : ? # % and spaces in a URL (@ is %40), single-quote it in a key=value string, or give it in PGPASSWORD or PGPASSFILE"
+	if strayAt(connString) {
+		return nil, &ConfigError{"invalid database URL: an '@' after the user info (pgx ends the user info at the first '@')" + hint}
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, &ConfigError{"invalid database URL: " + parseReason(err) + hint}
+	}
+	return cfg, nil
+}
+
+// strayAt reports whether a postgres:// URL holds a literal '@' after the
+// user info as pgx finds it (up to the first '@' that comes before any '/').
+func strayAt(connString string) bool {
+	p, ok := strings.CutPrefix(connString, "postgresql://")
+	if !ok {
+		p, ok = strings.CutPrefix(connString, "postgres://")
+	}
+	if !ok {
+		return false
+	}
+	if i := strings.IndexAny(p, "@/"); i >= 0 && p[i] == '@' {
+		p = p[i+1:]
+	}
+	return strings.Contains(p, "@")
+}
+
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|` + "`[^`]*`")
+
+// parseReason is pgx's reason for refusing a connection string, without the
+// string and with every quoted piece of it masked.
+func parseReason(err error) string {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return "cannot parse it"
+	}
+	masked := *pe
+	masked.ConnString = ""
+	s := strings.TrimPrefix(masked.Error(), "cannot parse ``: ")
+	return quotedRE.ReplaceAllString(s, `"…"`)
 }
 
 // Close releases the pool.
@@ -181,6 +266,11 @@ func redactErr(err error) error {
 	}
 	return &dbError{msg: r, err: errors.Unwrap(err)}
 }
+
+// HasPassword reports whether a database URL or DSN holds a password (in
+// the user info, a password= parameter or an sslpassword=), erring on the
+// side of yes.
+func HasPassword(connString string) bool { return Redact(connString) != connString }
 
 // Redact masks passwords in a database URL or DSN (or any text that holds
 // one).

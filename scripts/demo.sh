@@ -129,7 +129,9 @@ fi
 graph_url=$(head -n 1 "$urlfile")
 echo "demo: Graph simulator at $graph_url (log: $simlog)" >&2
 
-bin/ingest backfill --graph-url "$graph_url" --access-token "$token" \
+# The token through the environment: on the command line, every local user
+# could read it (ingest warns of that).
+GRAPH_ACCESS_TOKEN="$token" bin/ingest backfill --graph-url "$graph_url" \
 	--tenant-id "$tenant" --database-url "$DATABASE_URL"
 
 

@@ -42,6 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 	appMu.Lock()
 	defer appMu.Unlock()
 	app := newApp(stdout, stderr, version)
+	app.Metadata["args"] = args
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -61,7 +62,7 @@ func oneLine(s string) string {
 }
 
 func newApp(stdout, stderr io.Writer, version string) *ucli.App {
-	return &ucli.App{
+	app := &ucli.App{
 		Name:      "ingest",
 		Usage:     "load Microsoft 365 usage reports from Microsoft Graph into Postgres",
 		Version:   version,
@@ -92,6 +93,11 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 		},
 		Metadata: map[string]any{"version": version},
 	}
+	// One rule for the numeric flags of every command.
+	for _, cmd := range app.Commands {
+		cmd.Before = checkNumbers
+	}
+	return app
 }
 
 // noArgs is the usage error of a command that takes no arguments but was
@@ -128,7 +134,8 @@ func flagsAfterArgs(args []string) bool {
 func onUsage(_ *ucli.Context, err error, _ bool) error { return &usageError{err} }
 
 // newLogger builds the logger from --log-level and --log-format: text on a
-// terminal, JSON otherwise.
+// terminal, JSON otherwise. Every command builds its one logger here, which
+// is where it warns of secrets given on the command line.
 func newLogger(c *ucli.Context) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
@@ -136,19 +143,23 @@ func newLogger(c *ucli.Context) (*slog.Logger, error) {
 	}
 	w := c.App.ErrWriter
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	switch f := c.String("log-format"); f {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		log = slog.New(slog.NewJSONHandler(w, opts))
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		log = slog.New(slog.NewTextHandler(w, opts))
 	case "auto", "":
 		if isTerminal(w) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
+			log = slog.New(slog.NewTextHandler(w, opts))
+		} else {
+			log = slog.New(slog.NewJSONHandler(w, opts))
 		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	default:
 		return nil, usagef("invalid --log-format %q: want auto, text or json", f)
 	}
+	warnSecretFlags(c, log)
+	return log, nil
 }
 
 func isTerminal(w io.Writer) bool {

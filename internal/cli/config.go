@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -51,11 +54,14 @@ func graphFlags(period ucli.Flag) []ucli.Flag {
 		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token " +
 			"(auto: token when --access-token is given, else client-secret when a client secret is, else default)"},
 		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere, for --auth token (e.g. for the simulator)"},
+		&ucli.StringFlag{Name: "access-token-file", EnvVars: []string{"GRAPH_ACCESS_TOKEN_FILE"}, Usage: "file holding the --access-token (a trailing newline is dropped)"},
 		tenantFlag("Entra tenant id: a GUID, or a domain such as contoso.onmicrosoft.com that the token's tid claim resolves; default the token's tid claim"),
 		&ucli.StringFlag{Name: "client-id", EnvVars: []string{"AZURE_CLIENT_ID"}, Usage: "app (client) id; with managed-identity, the client id of a user-assigned identity"},
 		&ucli.StringFlag{Name: "client-secret", EnvVars: []string{"AZURE_CLIENT_SECRET"}, Usage: "client secret, for --auth client-secret"},
+		&ucli.StringFlag{Name: "client-secret-file", EnvVars: []string{"AZURE_CLIENT_SECRET_FILE"}, Usage: "file holding the --client-secret (a trailing newline is dropped)"},
 		&ucli.StringFlag{Name: "client-certificate-path", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PATH"}, Usage: "PEM or PFX file with the certificate and its private key, for --auth client-certificate"},
 		&ucli.StringFlag{Name: "client-certificate-password", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PASSWORD"}, Usage: "password of the certificate file, if any"},
+		&ucli.StringFlag{Name: "client-certificate-password-file", EnvVars: []string{"AZURE_CLIENT_CERTIFICATE_PASSWORD_FILE"}, Usage: "file holding the --client-certificate-password (a trailing newline is dropped)"},
 		&ucli.StringFlag{Name: "federated-token-file", EnvVars: []string{"AZURE_FEDERATED_TOKEN_FILE"}, Usage: "file holding the federated (e.g. Kubernetes service account) token, for --auth workload-identity"},
 		&ucli.IntFlag{Name: "concurrency", Value: 4, EnvVars: []string{"INGEST_CONCURRENCY"}, Usage: "reports fetched at once"},
 		&ucli.BoolFlag{Name: "force", EnvVars: []string{"INGEST_FORCE"}, Usage: "ignore stored ETags: fetch and load every report even if Graph would answer 304 Not Modified"},
@@ -78,7 +84,8 @@ func flags(groups ...[]ucli.Flag) []ucli.Flag {
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
 	db, err := load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 	if err != nil {
-		if strings.Contains(err.Error(), "invalid schema") || strings.Contains(err.Error(), "parse database URL") {
+		var ce *load.ConfigError
+		if errors.As(err, &ce) {
 			return nil, &usageError{err}
 		}
 		return nil, err
@@ -149,20 +156,6 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	}
 	if format == transform.JSON && apiVersion != "beta" {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
-	}
-	for _, n := range []string{"concurrency", "max-attempts"} {
-		if c.Int(n) < 1 {
-			return nil, usagef("invalid --%s %d: want 1 or more", n, c.Int(n))
-		}
-	}
-	if c.Duration("max-retry-wait") <= 0 {
-		return nil, usagef("invalid --max-retry-wait %v: want a positive duration such as 2m", c.Duration("max-retry-wait"))
-	}
-	if c.Duration("request-timeout") <= 0 {
-		return nil, usagef("invalid --request-timeout %v: want a positive duration such as 2m", c.Duration("request-timeout"))
-	}
-	if c.Int64("max-payload-bytes") <= 0 {
-		return nil, usagef("invalid --max-payload-bytes %d: want a positive size", c.Int64("max-payload-bytes"))
 	}
 	h := hooksFrom(c.Context)
 	mode, tokens, err := tokenSource(c, cl, h)
@@ -240,18 +233,29 @@ func resolveTenant(configured, token string) (string, error) {
 // tokenSource builds the credential --auth asks for and returns the mode it
 // resolved to.
 func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.TokenSource, error) {
+	var accessToken, clientSecret, certPassword string
+	for _, sv := range []struct {
+		name string
+		v    *string
+	}{{"access-token", &accessToken}, {"client-secret", &clientSecret}, {"client-certificate-password", &certPassword}} {
+		v, err := secretValue(c, sv.name)
+		if err != nil {
+			return "", nil, err
+		}
+		*sv.v = v
+	}
 	mode := c.String("auth")
 	if mode == "auto" {
 		switch {
-		case c.String("access-token") != "":
+		case accessToken != "":
 			mode = "token"
-		case c.String("client-secret") != "":
+		case clientSecret != "":
 			mode = "client-secret"
 		default:
 			mode = "default"
 		}
 	}
-	if mode != "token" && c.String("access-token") != "" {
+	if mode != "token" && accessToken != "" {
 		return "", nil, usagef("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
 	}
 	tenant, clientID := c.String("tenant-id"), c.String("client-id")
@@ -285,15 +289,15 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 	var err error
 	switch mode {
 	case "token":
-		if c.String("access-token") == "" {
-			return "", nil, usagef("--auth token needs --access-token or GRAPH_ACCESS_TOKEN")
+		if accessToken == "" {
+			return "", nil, usagef("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
 		}
-		return mode, extract.StaticToken(c.String("access-token")), nil
+		return mode, extract.StaticToken(accessToken), nil
 	case "client-secret":
-		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", c.String("client-secret")); err != nil {
+		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", clientSecret); err != nil {
 			return "", nil, err
 		}
-		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, c.String("client-secret"),
+		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, clientSecret,
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
 	case "client-certificate":
 		path := c.String("client-certificate-path")
@@ -304,7 +308,7 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 		if rerr != nil {
 			return "", nil, usagef("--client-certificate-path: %v", rerr)
 		}
-		certs, key, perr := azidentity.ParseCertificates(data, []byte(c.String("client-certificate-password")))
+		certs, key, perr := azidentity.ParseCertificates(data, []byte(certPassword))
 		if perr != nil {
 			return "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
 		}
@@ -340,4 +344,221 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// numRange is the range a numeric flag accepts, inclusive; a duration's in
+// nanoseconds. With zeroIsNone, 0 (meaning no limit) is accepted too.
+type numRange struct {
+	min, max   int64
+	zeroIsNone bool
+}
+
+// maxPayloadBytes is the most --max-payload-bytes accepts: a payload is held
+// in memory and stored whole in one Postgres bytea, which holds about 1 GB.
+const maxPayloadBytes = 1 << 30
+
+// numericRanges is the one rule for numeric flags: every int, int64 and
+// duration flag of every command has its range here, by flag name (a flag
+// of that name means the same in every command). checkNumbers enforces it;
+// TestEveryNumericFlagHasARange fails for a numeric flag missing here.
+var numericRanges = map[string]numRange{
+	"concurrency":       {min: 1, max: 32},
+	"max-attempts":      {min: 1, max: 20},
+	"max-payload-bytes": {min: 1, max: maxPayloadBytes},
+	"max-retry-wait":    {min: int64(time.Second), max: int64(24 * time.Hour)},
+	// Postgres takes lock_timeout in whole milliseconds, 0 meaning forever,
+	// and at most 2^31-1 of them.
+	"wait-timeout": {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond)},
+	// statement_timeout is whole milliseconds too.
+	"statement-timeout": {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
+	"run-timeout":       {min: int64(time.Second), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
+	"request-timeout":   {min: int64(time.Second), max: int64(24 * time.Hour)},
+	// graph-sim
+	"latency-days": {min: 0, max: 365},
+	"retry-after":  {min: 0, max: int64(24 * time.Hour)},
+	"page-size":    {min: 0, max: 1_000_000},
+}
+
+// numericValue is a numeric flag's value in c, and whether f is numeric.
+func numericValue(c *ucli.Context, f ucli.Flag) (int64, bool) {
+	name := f.Names()[0]
+	switch f.(type) {
+	case *ucli.IntFlag:
+		return int64(c.Int(name)), true
+	case *ucli.Int64Flag:
+		return c.Int64(name), true
+	case *ucli.DurationFlag:
+		return int64(c.Duration(name)), true
+	case *ucli.UintFlag, *ucli.Uint64Flag, *ucli.Float64Flag:
+		// None yet: numericDefault reports them, so that a test fails
+		// until they get a rule here.
+		return 0, true
+	}
+	return 0, false
+}
+
+// numericDefault is a numeric flag's default, and whether f is numeric.
+func numericDefault(f ucli.Flag) (int64, bool) {
+	switch f := f.(type) {
+	case *ucli.IntFlag:
+		return int64(f.Value), true
+	case *ucli.Int64Flag:
+		return f.Value, true
+	case *ucli.DurationFlag:
+		return int64(f.Value), true
+	case *ucli.UintFlag, *ucli.Uint64Flag, *ucli.Float64Flag:
+		return math.MinInt64, true
+	}
+	return 0, false
+}
+
+// checkNumbers is every command's Before: each numeric flag of the command
+// must be inside its range in numericRanges. The usage error names the flag
+// (and the environment variable when the value came from there) and the
+// range.
+func checkNumbers(c *ucli.Context) error {
+	for _, f := range c.Command.Flags {
+		v, numeric := numericValue(c, f)
+		if !numeric {
+			continue
+		}
+		name := f.Names()[0]
+		r, ok := numericRanges[name]
+		if !ok {
+			return fmt.Errorf("internal error: numeric flag --%s has no range in numericRanges", name)
+		}
+		if (v >= r.min && v <= r.max) || (v == 0 && r.zeroIsNone) {
+			continue
+		}
+		show := func(n int64) string { return strconv.FormatInt(n, 10) }
+		if _, ok := f.(*ucli.DurationFlag); ok {
+			show = func(n int64) string { return time.Duration(n).String() }
+		}
+		where := "--" + name
+		if env := fromEnv(c, f); env != "" {
+			where = env + " (--" + name + ")"
+		}
+		none := ""
+		if r.zeroIsNone {
+			none = "0 (none) or "
+		}
+		return usagef("invalid %s %s: want %s%s to %s", where, show(v), none, show(r.min), show(r.max))
+	}
+	return nil
+}
+
+// fromEnv is the environment variable that gave f its value, or "" when the
+// command line did (or nothing did).
+func fromEnv(c *ucli.Context, f ucli.Flag) string {
+	if onCommandLine(c, f.Names()[0]) {
+		return ""
+	}
+	ef, ok := f.(interface{ GetEnvVars() []string })
+	if !ok {
+		return ""
+	}
+	for _, e := range ef.GetEnvVars() {
+		if _, ok := os.LookupEnv(e); ok {
+			return e
+		}
+	}
+	return ""
+}
+
+// onCommandLine reports whether the flag name was given on the command line
+// (-name, --name, -name=… or --name=…, anywhere in it), not from the
+// environment. Main keeps the arguments in the app's Metadata.
+func onCommandLine(c *ucli.Context, name string) bool {
+	args, _ := c.App.Metadata["args"].([]string)
+	for _, a := range args {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// secretValue is the secret of flag name (access-token, client-secret,
+// client-certificate-password), given itself or read from the file its
+// name-file flag (or that flag's *_FILE variable) names, without one
+// trailing newline. Both given at one level (both on the command line, or
+// both in the environment) is a usage error; otherwise the command line wins.
+// An unreadable or empty file is a usage error naming where its path came
+// from and the path.
+func secretValue(c *ucli.Context, name string) (string, error) {
+	fileFlag := name + "-file"
+	value, path := c.String(name), c.String(fileFlag)
+	if path == "" {
+		return value, nil
+	}
+	if value != "" {
+		switch valueCmd, fileCmd := onCommandLine(c, name), onCommandLine(c, fileFlag); {
+		case valueCmd == fileCmd:
+			return "", usagef("%s and %s are both set: give the secret or the file that holds it, not both", source(c, name), source(c, fileFlag))
+		case valueCmd:
+			return value, nil
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("%s: cannot read the file %s: %v", source(c, fileFlag), path, errors.Unwrap(err))
+	}
+	secret := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	if secret == "" {
+		return "", usagef("%s: the file %s is empty", source(c, fileFlag), path)
+	}
+	return secret, nil
+}
+
+// source names where flag name's value came from: its environment variable
+// or the flag.
+func source(c *ucli.Context, name string) string {
+	for _, f := range c.Command.Flags {
+		if f.Names()[0] == name {
+			if env := fromEnv(c, f); env != "" {
+				return env
+			}
+		}
+	}
+	return "--" + name
+}
+
+// secretFlags are the flags that carry a secret, with where the secret had
+// better come from.
+var secretFlags = []struct{ name, instead string }{
+	{"access-token", "GRAPH_ACCESS_TOKEN_FILE or GRAPH_ACCESS_TOKEN"},
+	{"client-secret", "AZURE_CLIENT_SECRET_FILE or AZURE_CLIENT_SECRET"},
+	{"client-certificate-password", "AZURE_CLIENT_CERTIFICATE_PASSWORD_FILE or AZURE_CLIENT_CERTIFICATE_PASSWORD"},
+	{"database-url", "PGPASSFILE or PGPASSWORD for the password, or DATABASE_URL"},
+}
+
+// warnSecretFlags logs one warning when secrets were given on the command
+// line, where every local user can read them (ps, /proc): it names the flags
+// and the alternatives. A --database-url counts when it holds a password.
+func warnSecretFlags(c *ucli.Context, log *slog.Logger) {
+	var names, instead []string
+	for _, sf := range secretFlags {
+		if c.Command == nil || !hasFlag(c.Command, sf.name) || !onCommandLine(c, sf.name) || c.String(sf.name) == "" {
+			continue
+		}
+		if sf.name == "database-url" && !load.HasPassword(c.String(sf.name)) {
+			continue
+		}
+		names = append(names, "--"+sf.name)
+		instead = append(instead, sf.instead)
+	}
+	if len(names) > 0 {
+		log.Warn("secrets given on the command line are visible to every local user (ps); use the environment or a file instead",
+			"flags", strings.Join(names, ", "), "instead", strings.Join(instead, "; "))
+	}
+}
+
+func hasFlag(cmd *ucli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		if f.Names()[0] == name {
+			return true
+		}
+	}
+	return false
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"strings"
 	"time"
 
@@ -42,17 +41,10 @@ const (
 	defaultRunTimeout = 6 * time.Hour
 )
 
-// runLimits are --statement-timeout and --run-timeout, validated.
+// runLimits are --statement-timeout and --run-timeout (checkNumbers has
+// checked their ranges).
 func runLimits(c *ucli.Context) (statement, run time.Duration, err error) {
-	statement, run = c.Duration("statement-timeout"), c.Duration("run-timeout")
-	// statement_timeout is whole milliseconds, at most 2^31-1 of them.
-	if statement < 0 || (statement > 0 && statement < time.Millisecond) || statement.Milliseconds() > math.MaxInt32 {
-		return 0, 0, usagef("--statement-timeout %s: want 0 (none) or from 1ms to %s", statement, time.Duration(math.MaxInt32)*time.Millisecond)
-	}
-	if run < 0 {
-		return 0, 0, usagef("--run-timeout %s: want 0 (none) or a positive duration", run)
-	}
-	return statement, run, nil
+	return c.Duration("statement-timeout"), c.Duration("run-timeout"), nil
 }
 
 // shortDuration is d as people write it: 6h, 10m, 1h30m, 300ms.
@@ -73,13 +65,8 @@ func lockWait(c *ucli.Context) (time.Duration, error) {
 	if !c.Bool("wait") {
 		return 0, nil
 	}
-	wait := c.Duration("wait-timeout")
-	// Postgres takes lock_timeout in whole milliseconds, 0 meaning forever,
-	// and at most 2^31-1 of them.
-	if wait < time.Millisecond || wait.Milliseconds() > math.MaxInt32 {
-		return 0, usagef("--wait-timeout %s: want from 1ms to %s", wait, time.Duration(math.MaxInt32)*time.Millisecond)
-	}
-	return wait, nil
+	// checkNumbers has kept it within what lock_timeout takes.
+	return c.Duration("wait-timeout"), nil
 }
 
 // runPlan is one run of a command that loads report data (run, backfill,
