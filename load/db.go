@@ -57,10 +57,11 @@ type DB struct {
 	run    runState // the run lock and the statement timeout (lock.go)
 }
 
-// ConfigError is a database URL or schema that Connect refuses before it
-// connects: bad configuration, not a failure of the server. Its text never
-// holds any part of the URL but the parts Connect shows (host, port,
-// database, user).
+// ConfigError is bad configuration, not a failure of the server: a database
+// URL or schema that Connect refuses before it connects, a database that
+// does not exist or refuses the credentials, a schema never migrated, a
+// role that does not exist. Its text never holds any part of the URL but
+// the parts Connect shows (host, port, database, user).
 type ConfigError struct{ msg string }
 
 func (e *ConfigError) Error() string { return e.msg }
@@ -102,9 +103,40 @@ func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, er
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database %s: %w", Location(cfg), redactErr(err))
+		err = fmt.Errorf("connect to database %s: %w", Location(cfg), redactErr(err))
+		if refusedConfig(err) {
+			return nil, &ConfigError{err.Error()}
+		}
+		return nil, err
 	}
 	return &DB{Pool: pool, Schema: schema, log: log}, nil
+}
+
+// refusedConfig reports whether the server refused the connection for its
+// configuration rather than failing: the database does not exist (3D000),
+// the password is wrong (28P01) or no pg_hba.conf entry or role lets the
+// user in (28000).
+func refusedConfig(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "3D000", "28P01", "28000":
+		return true
+	}
+	return false
+}
+
+// notMigrated is err, from a query of what thing, as a *ConfigError when
+// the warehouse has no such relation yet (42P01: the schema was never
+// migrated, or --schema names another one), else explained.
+func (db *DB) notMigrated(thing string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
+		return &ConfigError{fmt.Sprintf("%s: schema %s has no ingest warehouse (%s): run `ingest migrate` first, or check --schema", thing, db.Schema, pe.Message)}
+	}
+	return fmt.Errorf("%s: %w", thing, explain(err))
 }
 
 // Location is where a parsed configuration points, for messages: database

@@ -85,7 +85,7 @@ func (db *DB) LastRuns(ctx context.Context, n int) ([]RunStatus, error) {
 		FROM ingest_runs ORDER BY run_id DESC LIMIT $1`
 	rows, err := db.Pool.Query(ctx, q, n)
 	if err != nil {
-		return nil, fmt.Errorf("last runs: %w", explain(err))
+		return nil, db.notMigrated("last runs", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunStatus, error) {
 		var s RunStatus
@@ -122,7 +122,7 @@ func (db *DB) Freshness(ctx context.Context) ([]Freshness, error) {
 		FROM ingest_freshness ORDER BY tenant_id, report`
 	rows, err := db.Pool.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("freshness: %w (has `ingest migrate` run?)", explain(err))
+		return nil, db.notMigrated("freshness", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Freshness, error) {
 		var f Freshness

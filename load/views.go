@@ -326,7 +326,7 @@ func (db *DB) GrantReader(ctx context.Context, role string) ([]string, error) {
 			return explain(err)
 		}
 		if !exists {
-			return fmt.Errorf("role %q does not exist: create it first (CREATE ROLE %s LOGIN PASSWORD '...')", role, pgx.Identifier{role}.Sanitize())
+			return &ConfigError{fmt.Sprintf("role %q does not exist: create it first (CREATE ROLE %s LOGIN PASSWORD '...')", role, pgx.Identifier{role}.Sanitize())}
 		}
 		rows, err := tx.Query(ctx, `SELECT unnest(view_names) FROM applied_views ORDER BY file`)
 		if err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/load"
 )
 
 // Exit codes, as DESIGN.md contracts them.
@@ -48,8 +50,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "ingest: %s\n", oneLine(err.Error()))
+	return exitCode(err)
+}
+
+// exitCode decides the exit code of an error by its type, never by its
+// text: bad usage (a *usageError) and configuration that the warehouse
+// refuses (a *load.ConfigError: a database that does not exist, a schema
+// never migrated, an unknown role) exit 2; anything else, 1.
+func exitCode(err error) int {
 	var ue *usageError
-	if errors.As(err, &ue) {
+	var ce *load.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		return ExitUsage
 	}
 	return ExitFailed

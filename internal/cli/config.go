@@ -80,17 +80,10 @@ func flags(groups ...[]ucli.Flag) []ucli.Flag {
 	return out
 }
 
-// openDB connects and binds the schema.
+// openDB connects and binds the schema. A *load.ConfigError it returns
+// exits 2 (see exitCode).
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
-	db, err := load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
-	if err != nil {
-		var ce *load.ConfigError
-		if errors.As(err, &ce) {
-			return nil, &usageError{err}
-		}
-		return nil, err
-	}
-	return db, nil
+	return load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 }
 
 // openWarehouse builds the logger and connects; with migrate it also applies
@@ -161,6 +154,14 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	mode, tokens, err := tokenSource(c, cl, h)
 	if err != nil {
 		return nil, err
+	}
+	// A token given as is is known now: a tenant it cannot tell (no tid
+	// claim, no --tenant-id) is refused before the warehouse is touched.
+	// The azidentity modes that need a tenant have checked it already.
+	if st, ok := tokens.(extract.StaticToken); ok {
+		if _, err := resolveTenant(c.String("tenant-id"), string(st)); err != nil {
+			return nil, err
+		}
 	}
 	return &graphConfig{
 		setup: graphSetup{

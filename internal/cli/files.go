@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -72,6 +74,14 @@ func loadFileCommand() *ucli.Command {
 			if stdins > 1 {
 				return usagef("load-file: - (standard input) given %d times; it can be read once", stdins)
 			}
+			// A file that is not there (or is no file) is a mistake on the
+			// command line: refused before the warehouse is touched, and
+			// before any of the others is loaded.
+			for _, path := range files {
+				if err := checkFile(path); err != nil {
+					return err
+				}
+			}
 			formatFlag := c.String("format")
 			if formatFlag != "auto" {
 				if _, err := transform.ParseFormat(formatFlag); err != nil {
@@ -125,6 +135,22 @@ func notLoaded(paths []string) string {
 		return paths[0] + " was not loaded"
 	}
 	return fmt.Sprintf("none of the %d files was loaded", len(paths))
+}
+
+// checkFile is a usage error naming path when it cannot be a FILE to load:
+// it does not exist, cannot be looked at, or is a directory. A FIFO or a
+// device passes: reading it is readFile's.
+func checkFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("load-file: %s: no such file", path)
+	case err != nil:
+		return usagef("load-file: %s: %v", path, errors.Unwrap(err))
+	case fi.IsDir():
+		return usagef("load-file: %s is a directory, not a file", path)
+	}
+	return nil
 }
 
 // stdinLabel names standard input (the FILE -) in errors, logs and the audit.
