@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
@@ -52,7 +57,7 @@ func graphFlags(period ucli.Flag) []ucli.Flag {
 		&ucli.StringFlag{Name: "api-version", Value: "v1.0", EnvVars: []string{"GRAPH_API_VERSION"}, Usage: "v1.0 or beta"},
 		&ucli.StringFlag{Name: "format", Value: "csv", EnvVars: []string{"GRAPH_FORMAT"}, Usage: "csv, or json (beta only)"},
 		&ucli.StringFlag{Name: "auth", Value: "auto", EnvVars: []string{"AZURE_AUTH"}, Usage: "auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token " +
-			"(auto: token when --access-token is given, else client-secret when a client secret is, else default)"},
+			"(auto: token, client-secret, client-certificate or workload-identity when its setting is given, else managed-identity on an Azure host that has one, else azure-cli when az is on PATH, else exit 2 saying what to set)"},
 		&ucli.StringFlag{Name: "access-token", EnvVars: []string{"GRAPH_ACCESS_TOKEN"}, Usage: "a Graph token obtained elsewhere, for --auth token (e.g. for the simulator)"},
 		&ucli.StringFlag{Name: "access-token-file", EnvVars: []string{"GRAPH_ACCESS_TOKEN_FILE"}, Usage: "file holding the --access-token (a trailing newline is dropped)"},
 		tenantFlag("Entra tenant id: a GUID, or a domain such as contoso.onmicrosoft.com that the token's tid claim resolves; default the token's tid claim"),
@@ -121,6 +126,7 @@ type graphConfig struct {
 	setup  graphSetup // client without Tokens, tenant as configured
 	cloud  extract.Cloud
 	mode   string // --auth as resolved
+	why    string // why --auth auto resolved to mode ("" when --auth named it)
 	tokens extract.TokenSource
 }
 
@@ -151,9 +157,12 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
 	}
 	h := hooksFrom(c.Context)
-	mode, tokens, err := tokenSource(c, cl, h)
+	mode, why, tokens, err := tokenSource(c, cl, h)
 	if err != nil {
 		return nil, err
+	}
+	if why != "" {
+		log.Debug("--auth auto chose "+mode, "auth", mode, "because", why)
 	}
 	// A token given as is is known now: a tenant it cannot tell (no tid
 	// claim, no --tenant-id) is refused before the warehouse is touched.
@@ -176,7 +185,7 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 			force:       c.Bool("force"),
 			concurrency: c.Int("concurrency"),
 		},
-		cloud: cl, mode: mode, tokens: tokens,
+		cloud: cl, mode: mode, why: why, tokens: tokens,
 	}, nil
 }
 
@@ -187,9 +196,13 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSetup, error) {
 	tok, err := gc.tokens.Token(ctx)
 	if err != nil {
-		err = fmt.Errorf("get a token (--auth %s, scope %s): %w", gc.mode, gc.cloud.Scope(), err)
+		mode := gc.mode
+		if gc.why != "" {
+			mode += ", chosen by --auth auto: " + gc.why
+		}
+		err = fmt.Errorf("get a token (--auth %s; scope %s): %w", mode, gc.cloud.Scope(), err)
 		var te *extract.TokenError
-		if errors.As(err, &te) && te.Rejected() {
+		if (errors.As(err, &te) && te.Rejected()) || (credentialUnavailable(err) && ctx.Err() == nil) {
 			return nil, &usageError{err}
 		}
 		return nil, err
@@ -232,8 +245,8 @@ func resolveTenant(configured, token string) (string, error) {
 }
 
 // tokenSource builds the credential --auth asks for and returns the mode it
-// resolved to.
-func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.TokenSource, error) {
+// resolved to, and, when --auth auto chose it, why.
+func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (mode, why string, _ extract.TokenSource, _ error) {
 	var accessToken, clientSecret, certPassword string
 	for _, sv := range []struct {
 		name string
@@ -241,23 +254,19 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 	}{{"access-token", &accessToken}, {"client-secret", &clientSecret}, {"client-certificate-password", &certPassword}} {
 		v, err := secretValue(c, sv.name)
 		if err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 		*sv.v = v
 	}
-	mode := c.String("auth")
+	mode, why = c.String("auth"), ""
 	if mode == "auto" {
-		switch {
-		case accessToken != "":
-			mode = "token"
-		case clientSecret != "":
-			mode = "client-secret"
-		default:
-			mode = "default"
+		var err error
+		if mode, why, err = autoMode(c, h, accessToken, clientSecret); err != nil {
+			return "", "", nil, err
 		}
 	}
 	if mode != "token" && accessToken != "" {
-		return "", nil, usagef("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
+		return "", "", nil, usagef("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
 	}
 	tenant, clientID := c.String("tenant-id"), c.String("client-id")
 	need := func(pairs ...string) error {
@@ -277,7 +286,7 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 	if a := c.String("authority-host"); a != "" {
 		u, err := url.Parse(a)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
-			return "", nil, usagef("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
+			return "", "", nil, usagef("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
 		}
 		authority = cloud.Configuration{ActiveDirectoryAuthorityHost: a, Services: cl.Azure.Services}
 		customAuthority = true
@@ -291,27 +300,27 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 	switch mode {
 	case "token":
 		if accessToken == "" {
-			return "", nil, usagef("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
+			return "", "", nil, usagef("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
 		}
-		return mode, extract.StaticToken(accessToken), nil
+		return mode, why, extract.StaticToken(accessToken), nil
 	case "client-secret":
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", clientSecret); err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, clientSecret,
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
 	case "client-certificate":
 		path := c.String("client-certificate-path")
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-certificate-path (AZURE_CLIENT_CERTIFICATE_PATH)", path); err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 		data, rerr := os.ReadFile(path)
 		if rerr != nil {
-			return "", nil, usagef("--client-certificate-path: %v", rerr)
+			return "", "", nil, usagef("--client-certificate-path: %v", rerr)
 		}
 		certs, key, perr := azidentity.ParseCertificates(data, []byte(certPassword))
 		if perr != nil {
-			return "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
+			return "", "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
 		}
 		cred, err = azidentity.NewClientCertificateCredential(tenant, clientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
@@ -324,7 +333,7 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 	case "workload-identity":
 		file := c.String("federated-token-file")
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--federated-token-file (AZURE_FEDERATED_TOKEN_FILE)", file); err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: opts, ClientID: clientID, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: customAuthority})
@@ -334,13 +343,129 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (string, extract.To
 		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
 			ClientOptions: opts, TenantID: tenant, DisableInstanceDiscovery: customAuthority})
 	default:
-		return "", nil, usagef("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
+		return "", "", nil, usagef("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
 	}
 	if err != nil {
-		return "", nil, usagef("--auth %s: %v", mode, err)
+		return "", "", nil, usagef("--auth %s: %v", mode, err)
 	}
-	return mode, extract.CredentialToken{Credential: cred, Scope: cl.Scope()}, nil
+	return mode, why, extract.CredentialToken{Credential: cred, Scope: cl.Scope()}, nil
 }
+
+// credentialUnavailable reports whether azidentity found no credential
+// where the mode looks for one (no managed identity on this host, the Azure
+// CLI not logged in, nothing in DefaultAzureCredential's chain): its
+// credentialUnavailableError is unexported, but like AuthenticationFailedError
+// (which is a refusal or a failure, not an absence) it is NonRetriable.
+func credentialUnavailable(err error) bool {
+	var afe *azidentity.AuthenticationFailedError
+	var nr interface{ NonRetriable() }
+	return !errors.As(err, &afe) && errors.As(err, &nr)
+}
+
+// noCredentials is what --auth auto says when it finds no credential.
+const noCredentials = "no credentials configured (--auth auto found none): set GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE (--auth token); " +
+	"or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_SECRET_FILE or AZURE_CLIENT_CERTIFICATE_PATH (an app registration); " +
+	"or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (workload identity); " +
+	"or give --auth managed-identity on an Azure host, or --auth azure-cli after az login"
+
+// autoMode is the mode --auth auto resolves to, and why: the first of
+//
+//   - token: an access token is given (GRAPH_ACCESS_TOKEN(_FILE));
+//   - client-secret: a client secret is (AZURE_CLIENT_SECRET(_FILE));
+//   - client-certificate: a certificate is (AZURE_CLIENT_CERTIFICATE_PATH);
+//   - workload-identity: a federated token file is (AZURE_FEDERATED_TOKEN_FILE);
+//   - managed-identity: the host provides one (see managedIdentityHost);
+//   - azure-cli: the az command is on PATH;
+//
+// and with none of them a usage error that says what to set. Unlike
+// DefaultAzureCredential, it never asks an instance-metadata endpoint for a
+// token on a host that is not Azure's.
+func autoMode(c *ucli.Context, h hooks, accessToken, clientSecret string) (mode, why string, err error) {
+	switch {
+	case accessToken != "":
+		return "token", source(c, "access-token") + " is set", nil
+	case clientSecret != "":
+		return "client-secret", source(c, "client-secret") + " is set", nil
+	case c.String("client-certificate-path") != "":
+		return "client-certificate", source(c, "client-certificate-path") + " is set", nil
+	case c.String("federated-token-file") != "":
+		return "workload-identity", source(c, "federated-token-file") + " is set", nil
+	}
+	if why := managedIdentityHost(c.Context, h); why != "" {
+		return "managed-identity", why, nil
+	}
+	lookPath := exec.LookPath
+	if h.lookPath != nil {
+		lookPath = h.lookPath
+	}
+	if path, err := lookPath("az"); err == nil {
+		return "azure-cli", "the Azure CLI is at " + path, nil
+	}
+	return "", "", usagef("%s", noCredentials)
+}
+
+// managedIdentityHost says why this host has a managed identity, or "" when
+// it has none: the variables azidentity's ManagedIdentityCredential reads
+// to find App Service, Functions, Container Apps and Service Fabric
+// (IDENTITY_ENDPOINT), Cloud Shell and Azure ML (MSI_ENDPOINT) or Azure Arc
+// (IMDS_ENDPOINT, or its agent installed), else an Azure VM (also a scale
+// set or an AKS node): Azure's instance metadata service answering as
+// Azure's (see azureIMDS).
+func managedIdentityHost(ctx context.Context, h hooks) string {
+	for _, v := range []string{"IDENTITY_ENDPOINT", "MSI_ENDPOINT", "IMDS_ENDPOINT"} {
+		if os.Getenv(v) != "" {
+			return v + " is set"
+		}
+	}
+	if src, err := managedidentity.GetSource(); err == nil && src == managedidentity.AzureArc {
+		return "the Azure Arc agent is installed"
+	}
+	if cloud := azureIMDS(ctx, h); cloud != "" {
+		return "Azure's instance metadata service answers (" + cloud + ")"
+	}
+	return ""
+}
+
+// imdsURL asks Azure's instance metadata service (IMDS) the host's Azure
+// cloud; imdsTimeout bounds the question, as azidentity bounds its own probe.
+const (
+	imdsURL     = "http://169.254.169.254/metadata/instance/compute/azEnvironment?api-version=2021-02-01&format=text"
+	imdsTimeout = time.Second
+)
+
+// azureIMDS is the Azure cloud (AzurePublicCloud, AzureUSGovernmentCloud,
+// AzureChinaCloud) that the instance metadata service names, or "" when
+// nothing answers as Azure's does: 200 and such a name to a request with
+// the Metadata header. Other clouds' metadata services, and whatever else
+// listens at 169.254.169.254 (a proxy answering 403, say), answer
+// otherwise. No proxy is used: the address is the host's own.
+func azureIMDS(ctx context.Context, h hooks) string {
+	rt := h.metadata
+	if rt == nil {
+		rt = &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: imdsTimeout}).DialContext}
+	}
+	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, imdsURL, nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Metadata", "true")
+	client := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64))
+	name := strings.TrimSpace(string(body))
+	if err != nil || resp.StatusCode != http.StatusOK || !imdsCloudRE.MatchString(name) {
+		return ""
+	}
+	return name
+}
+
+var imdsCloudRE = regexp.MustCompile(`^Azure[A-Za-z]*Cloud$`)
 
 func hostname() string {
 	h, _ := os.Hostname()

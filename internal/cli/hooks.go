@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -19,6 +20,11 @@ type hooks struct {
 	budget extract.Budget
 	// authTransport carries azidentity's requests (to a fake authority).
 	authTransport policy.Transporter
+	// metadata carries --auth auto's question to Azure's instance metadata
+	// service (nil: a direct connection to 169.254.169.254).
+	metadata http.RoundTripper
+	// lookPath finds the Azure CLI for --auth auto (nil: exec.LookPath).
+	lookPath func(file string) (string, error)
 	// beforeLoad is called just before a payload's rows are upserted.
 	beforeLoad func(ctx context.Context, f load.Fetch)
 }
