@@ -156,6 +156,9 @@ func Location(cfg *pgxpool.Config) string {
 // name that messages show.
 func ParseURL(connString string) (*pgxpool.Config, error) {
 	const hint = "; percent-encode a password's @ / : ? # % and spaces in a URL (@ is %40), single-quote it in a key=value string, or give it in PGPASSWORD or PGPASSFILE"
+	if scheme, _, ok := strings.Cut(connString, "://"); ok && schemeRE.MatchString(scheme) && scheme != "postgres" && scheme != "postgresql" {
+		return nil, &ConfigError{fmt.Sprintf("invalid database URL: the scheme %q is not postgres:// or postgresql://; give a URL such as postgres://user@host:5432/dbname, or a key=value string such as host=localhost dbname=ingest", scheme+"://")}
+	}
 	if strayAt(connString) {
 		return nil, &ConfigError{"invalid database URL: an '@' after the user info (pgx ends the user info at the first '@')" + hint}
 	}
@@ -181,6 +184,10 @@ func strayAt(connString string) bool {
 	}
 	return strings.Contains(p, "@")
 }
+
+// schemeRE is a URL scheme (RFC 3986): what comes before "://" when the
+// string is meant as a URL rather than a key=value DSN.
+var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
 
 var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|` + "`[^`]*`")
 

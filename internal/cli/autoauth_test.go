@@ -53,6 +53,27 @@ func (o *offLoopback) requests() []string {
 
 func noAzureCLI(string) (string, error) { return "", exec.ErrNotFound }
 
+// offline is h for a test's run of the app: what --auth auto would find on
+// this machine (Azure's instance metadata service, the Azure CLI) is not
+// looked for unless h says so, and a question to the metadata service
+// fails the test.
+func offline(t *testing.T, h hooks) hooks {
+	t.Helper()
+	if h.metadata == nil {
+		g := &offLoopback{}
+		h.metadata = g
+		t.Cleanup(func() {
+			if r := g.requests(); len(r) != 0 {
+				t.Errorf("the run asked the instance metadata service: %v", r)
+			}
+		})
+	}
+	if h.lookPath == nil {
+		h.lookPath = noAzureCLI
+	}
+	return h
+}
+
 // fakeIMDS answers as Azure's instance metadata service does on a VM: the
 // host's cloud, and tokens for its managed identity (the simulator's).
 func fakeIMDS(t *testing.T) http.Handler {

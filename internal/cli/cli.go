@@ -81,7 +81,10 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 		ErrWriter: stderr,
 		// Exit codes are decided in Main, never by os.Exit inside the app.
 		ExitErrHandler: func(*ucli.Context, error) {},
-		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
+			if msg := flagBeforeCommand(c.App, argsOf(c)); msg != "" {
+				return usagef("%s", msg)
+			}
 			return &usageError{err}
 		},
 		Action: func(c *ucli.Context) error {
@@ -141,8 +144,20 @@ func flagsAfterArgs(args []string) bool {
 	return false
 }
 
-// onUsage makes a command's flag errors exit 2.
-func onUsage(_ *ucli.Context, err error, _ bool) error { return &usageError{err} }
+// onUsage makes a command's flag errors exit 2, saying what a value that
+// does not parse should look like.
+func onUsage(c *ucli.Context, err error, _ bool) error {
+	if e := explainFlagValue(c, argsOf(c)); e != nil {
+		return e
+	}
+	return &usageError{err}
+}
+
+// argsOf are the arguments Main was given, kept in the app's Metadata.
+func argsOf(c *ucli.Context) []string {
+	args, _ := c.App.Metadata["args"].([]string)
+	return args
+}
 
 // newLogger builds the logger from --log-level and --log-format: text on a
 // terminal, JSON otherwise. Every command builds its one logger here, which

@@ -42,7 +42,7 @@ func (b *bundle) ingest(t *testing.T, args ...string) (code int, stdout, stderr 
 	// Flags go right after the command name, before any FILE argument.
 	full := []string{"ingest", args[0], "--database-url", b.url, "--schema", b.schema, "--log-format", "json", "--log-level", "debug"}
 	full = append(full, args[1:]...)
-	code = Main(context.Background(), full, &out, &errOut, "test")
+	code = Main(withHooks(context.Background(), offline(t, hooks{})), full, &out, &errOut, "test")
 	return code, out.String(), errOut.String()
 }
 

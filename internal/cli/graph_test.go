@@ -44,7 +44,7 @@ func (b *bundle) ingestWith(t *testing.T, h hooks, args ...string) (code int, st
 	var out, errOut bytes.Buffer
 	full := []string{"ingest", args[0], "--database-url", b.url, "--schema", b.schema, "--log-format", "json", "--log-level", "debug"}
 	full = append(full, args[1:]...)
-	code = Main(withHooks(context.Background(), h), full, &out, &errOut, "test")
+	code = Main(withHooks(context.Background(), offline(t, h)), full, &out, &errOut, "test")
 	return code, out.String(), errOut.String()
 }
 

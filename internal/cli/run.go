@@ -61,9 +61,10 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 			if period == "" {
 				period = defaultPeriod
 			}
-			period, days, err := report.ValidPeriod(period)
+			given := period
+			period, days, err := report.ValidPeriod(given)
 			if err != nil {
-				return usagef("%v", err)
+				return periodError(c, given)
 			}
 			specs, err := selectReports(c)
 			if err != nil {
