@@ -198,7 +198,7 @@ const (
 // point in asking Graph for another.
 func TokenRejected(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Phase == "graph" && e.Status == http.StatusUnauthorized
+	return errors.As(err, &e) && e.Phase == phaseGraph && e.Status == http.StatusUnauthorized
 }
 
 // FunctionURL is the Graph request for a report and period.
@@ -263,189 +263,6 @@ type fetch struct {
 	// secrets are the strings scrub removes: every token handed out and
 	// every download URL and nextLink seen, in their renderings.
 	secrets []string
-}
-
-// graph GETs a Graph URL with the token, retrying, and follows a redirect to
-// the download URL; an expired download URL makes it ask Graph again. shown
-// is rawURL as errors, attempts and logs show it.
-func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*Payload, error) {
-	for try := 1; ; try++ {
-		if err := f.lim.acquire(ctx, f.key, f.req.Format, f.deadline); err != nil {
-			return nil, &Error{URL: shown, Err: err}
-		}
-		token, err := f.c.Tokens.Token(ctx)
-		if err != nil {
-			return nil, &Error{URL: shown, Err: fmt.Errorf("get token: %w", err)}
-		}
-		f.secret(minTokenLen, token)
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-		if err != nil {
-			return nil, &Error{URL: shown, Err: errors.New(errText(err))}
-		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Accept", "text/csv, application/json")
-		if ifNoneMatch != "" {
-			r.Header.Set("If-None-Match", ifNoneMatch)
-		}
-		a := Attempt{Phase: "graph", URL: shown, At: f.clock.Now()}
-		resp, err := f.send(ctx, r)
-		wait := time.Duration(-1)
-		var retryErr error
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			a.Error = errText(err)
-			retryErr = errors.New(a.Error)
-		case throttled(resp.StatusCode):
-			a.Status = resp.StatusCode
-			wait = retryAfter(resp.Header.Get("Retry-After"), f.clock.Now())
-			retryErr = fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-			drain(resp)
-		case resp.StatusCode == http.StatusNotModified:
-			a.Status = resp.StatusCode
-			drain(resp)
-			if ifNoneMatch == "" {
-				a.Error = errUnsolicited304.Error()
-				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: errUnsolicited304}
-			}
-			f.record(a)
-			return f.notModified(resp, ifNoneMatch), nil
-		case resp.StatusCode == http.StatusOK:
-			a.Status = resp.StatusCode
-			p, retryable, err := f.readPayload(resp)
-			resp.Body.Close()
-			if err == nil {
-				f.record(a)
-				return p, nil
-			}
-			a.Error = err.Error()
-			if !retryable {
-				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: err}
-			}
-			retryErr = err
-		case isRedirect(resp.StatusCode):
-			a.Status = resp.StatusCode
-			raw := resp.Header.Get("Location")
-			f.secret(minURLPartLen, raw)
-			loc, lerr := resp.Location()
-			etag := resp.Header.Get("ETag")
-			drain(resp)
-			if lerr != nil || loc.Host == "" {
-				a.Error = "redirect without a usable Location"
-				f.record(a)
-				return nil, &Error{URL: shown, Status: resp.StatusCode, Phase: "graph", Err: fmt.Errorf("redirect without a usable Location (%s)", MaskURL(raw))}
-			}
-			f.record(a)
-			p, expired, err := f.download(ctx, loc, ifNoneMatch)
-			if err == nil {
-				if p.ETag == "" {
-					p.ETag = etag
-				}
-				return p, nil
-			}
-			if !expired {
-				return nil, err
-			}
-			if try >= f.tries {
-				var de *Error
-				errors.As(err, &de)
-				return nil, &Error{URL: de.URL, Status: de.Status, Phase: de.Phase,
-					Err: fmt.Errorf("download URL expired or refused, and all %d tries of the Graph call are spent (--max-attempts)", try)}
-			}
-			f.log.Warn("download URL expired; asking Graph for a fresh one", "attempt", try)
-			continue
-		default:
-			a.Status = resp.StatusCode
-			f.record(a)
-			return nil, graphError(shown, resp)
-		}
-		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
-			return nil, &Error{URL: shown, Status: a.Status, Phase: "graph", Err: err}
-		}
-	}
-}
-
-// download GETs a preauthenticated URL with a request that carries no
-// credentials of ours, retrying. expired is set when the URL answered 403,
-// 404 or 410.
-func (f *fetch) download(ctx context.Context, loc *url.URL, ifNoneMatch string) (p *Payload, expired bool, err error) {
-	f.secretURL(loc)
-	shown := MaskURL(loc.String())
-	if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
-		return nil, false, &Error{URL: shown, Err: errors.New("refusing download URL: not https (plain http is allowed only on loopback)")}
-	}
-	for try := 1; ; try++ {
-		if err := f.lim.wait(ctx, f.deadline); err != nil {
-			return nil, false, &Error{URL: shown, Err: err}
-		}
-		// A fresh request: no Authorization, no cookies, nothing copied from
-		// the Graph request.
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
-		if err != nil {
-			return nil, false, &Error{URL: shown, Err: errors.New("redirect without a usable Location")}
-		}
-		if ifNoneMatch != "" {
-			r.Header.Set("If-None-Match", ifNoneMatch)
-		}
-		a := Attempt{Phase: "download", URL: shown, At: f.clock.Now()}
-		resp, err := f.send(ctx, r)
-		wait := time.Duration(-1)
-		var retryErr error
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, false, ctx.Err()
-			}
-			a.Error = f.scrub(errText(err))
-			retryErr = errors.New(a.Error)
-		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-			a.Status, a.Error = resp.StatusCode, "expired or refused"
-			drain(resp)
-			f.record(a)
-			return nil, true, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errors.New("download URL expired or refused")}
-		case throttled(resp.StatusCode):
-			a.Status = resp.StatusCode
-			wait = retryAfter(resp.Header.Get("Retry-After"), f.clock.Now())
-			retryErr = fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-			drain(resp)
-		case resp.StatusCode == http.StatusNotModified:
-			a.Status = resp.StatusCode
-			drain(resp)
-			if ifNoneMatch == "" {
-				a.Error = errUnsolicited304.Error()
-				f.record(a)
-				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errUnsolicited304}
-			}
-			f.record(a)
-			return f.notModified(resp, ifNoneMatch), false, nil
-		case resp.StatusCode == http.StatusOK:
-			a.Status = resp.StatusCode
-			p, retryable, err := f.readPayload(resp)
-			resp.Body.Close()
-			if err == nil {
-				f.record(a)
-				return p, false, nil
-			}
-			a.Error = err.Error()
-			if !retryable {
-				f.record(a)
-				return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: err}
-			}
-			retryErr = err
-		default:
-			a.Status = resp.StatusCode
-			drain(resp)
-			f.record(a)
-			return nil, false, &Error{URL: shown, Status: resp.StatusCode, Phase: "download", Err: errors.New("download failed")}
-		}
-		if err := f.retry(ctx, &a, try, wait, retryErr); err != nil {
-			return nil, false, &Error{URL: shown, Status: a.Status, Phase: "download", Err: err}
-		}
-	}
 }
 
 // retry decides whether attempt a, the try-th, is retried after wait (-1:
@@ -827,7 +644,7 @@ func RedactURL(raw string) string {
 
 // graphError reads Graph's {"error":{"code","message"}} body.
 func graphError(apiURL string, resp *http.Response) *Error {
-	e := &Error{URL: apiURL, Status: resp.StatusCode, Phase: "graph"}
+	e := &Error{URL: apiURL, Status: resp.StatusCode, Phase: phaseGraph}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	var ge struct {
