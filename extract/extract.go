@@ -54,7 +54,6 @@ import (
 	"time"
 
 	"github.com/m365ingest/ingest/report"
-	"github.com/m365ingest/ingest/transform"
 )
 
 // DefaultMaxWait bounds the total time spent on one report's retries.
@@ -115,7 +114,7 @@ type Client struct {
 type Request struct {
 	Report *report.Spec
 	Period string // D7, D30, D90 or D180
-	Format transform.Format
+	Format report.Format
 	// IfNoneMatch is the ETag of the last payload loaded, sent as
 	// If-None-Match; "" sends none.
 	IfNoneMatch string
@@ -204,7 +203,7 @@ func TokenRejected(err error) bool {
 // FunctionURL is the Graph request for a report and period.
 func (c *Client) FunctionURL(req Request) string {
 	u := strings.TrimRight(c.GraphURL, "/") + "/" + c.APIVersion + "/reports/" + req.Report.Function + "(period='" + req.Period + "')"
-	if req.Format == transform.JSON {
+	if req.Format == report.JSON {
 		u += "?$format=application/json"
 	}
 	return u
@@ -225,12 +224,12 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 		log:      c.logger().With("report", req.Report.Name, "period", req.Period),
 		deadline: clock.Now().Add(cmpOr(c.MaxWait, DefaultMaxWait)),
 		tries:    cmpOr(c.MaxAttempts, DefaultMaxAttempts),
-		key:      BudgetKey(req.Report.Name, req.Format),
+		key:      report.BudgetKey{Report: req.Report.Name, Format: req.Format},
 	}
 	apiURL := c.FunctionURL(req)
 	start := clock.Now()
 	p, err := f.graph(ctx, apiURL, apiURL, req.IfNoneMatch)
-	if err == nil && req.Format == transform.JSON && !p.NotModified {
+	if err == nil && req.Format == report.JSON && !p.NotModified {
 		p, err = f.pages(ctx, p)
 	}
 	if err != nil {
@@ -258,7 +257,7 @@ type fetch struct {
 	log      *slog.Logger
 	deadline time.Time
 	tries    int
-	key      string
+	key      report.BudgetKey
 	attempts []Attempt
 	// secrets are the strings scrub removes: every token handed out and
 	// every download URL and nextLink seen, in their renderings.

@@ -115,7 +115,7 @@ func (f *fetch) do(ctx context.Context, h *hop) (*Payload, error) {
 // is rawURL as errors, attempts and logs show it.
 func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*Payload, error) {
 	h := &hop{phase: phaseGraph, shown: shown, ifNoneMatch: ifNoneMatch}
-	h.wait = func(ctx context.Context) error { return f.lim.acquire(ctx, f.key, f.req.Format, f.deadline) }
+	h.wait = func(ctx context.Context) error { return f.lim.acquire(ctx, f.key, f.deadline) }
 	h.request = func(ctx context.Context) (*http.Request, error) {
 		token, err := f.c.Tokens.Token(ctx)
 		if err != nil {

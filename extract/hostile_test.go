@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/m365ingest/ingest/internal/fakeclock"
-	"github.com/m365ingest/ingest/transform"
+	"github.com/m365ingest/ingest/report"
 )
 
 // hostile is a Graph and download host that a test scripts freely: api
@@ -203,7 +203,7 @@ func TestDownloadURLPathCredentialIsMasked(t *testing.T) {
 		}, nil)
 		c := h.client()
 		c.APIVersion = "beta"
-		p, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: transform.JSON})
+		p, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: report.JSON})
 		if err == nil {
 			t.Fatal("fetch succeeded")
 		}
@@ -214,7 +214,7 @@ func TestDownloadURLPathCredentialIsMasked(t *testing.T) {
 		}, nil)
 		c = off.client()
 		c.APIVersion = "beta"
-		_, err = c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: transform.JSON})
+		_, err = c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: report.JSON})
 		if err == nil || !strings.Contains(err.Error(), "refusing @odata.nextLink") {
 			t.Fatalf("error = %v", err)
 		}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m365ingest/ingest/transform"
+	"github.com/m365ingest/ingest/report"
 )
 
 // Budget is how many Graph requests one report may take within Window.
@@ -20,8 +20,8 @@ type Budget struct {
 // DefaultBudget is Graph's documented reports-service limit.
 var DefaultBudget = Budget{CSV: 14, JSON: 100, Window: 10 * time.Minute}
 
-func (b Budget) limit(f transform.Format) int {
-	if f == transform.JSON {
+func (b Budget) limit(f report.Format) int {
+	if f == report.JSON {
 		return b.JSON
 	}
 	return b.CSV
@@ -39,7 +39,7 @@ type Limiter struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time
-	sent        map[string][]time.Time // by budget key, oldest first
+	sent        map[report.BudgetKey][]time.Time // oldest first
 }
 
 // NewLimiter returns a limiter on clock (nil means the wall clock) with
@@ -57,7 +57,7 @@ func NewLimiter(clock Clock, budget Budget) *Limiter {
 	if budget.Window <= 0 {
 		budget.Window = DefaultBudget.Window
 	}
-	return &Limiter{clock: clock, budget: budget, sent: map[string][]time.Time{}}
+	return &Limiter{clock: clock, budget: budget, sent: map[report.BudgetKey][]time.Time{}}
 }
 
 // Now is the limiter's clock's time.
@@ -66,12 +66,9 @@ func (l *Limiter) Now() time.Time { return l.clock.Now() }
 // Budget returns the limiter's budget.
 func (l *Limiter) Budget() Budget { return l.budget }
 
-// BudgetKey names the budget a report's requests in a format draw on.
-func BudgetKey(report string, f transform.Format) string { return report + "/" + f.String() }
-
 // Record counts requests sent before this limiter existed (by an earlier
 // run, from the audit) against key's budget.
-func (l *Limiter) Record(key string, at ...time.Time) {
+func (l *Limiter) Record(key report.BudgetKey, at ...time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := append(l.sent[key], at...)
@@ -116,8 +113,8 @@ func (l *Limiter) wait(ctx context.Context, deadline time.Time) error {
 // acquire waits until a Graph request drawing on key may be sent and counts
 // it. It fails, without waiting, when that moment is after deadline: Graph's
 // budget is never exceeded, by retries or otherwise.
-func (l *Limiter) acquire(ctx context.Context, key string, f transform.Format, deadline time.Time) error {
-	limit := l.budget.limit(f)
+func (l *Limiter) acquire(ctx context.Context, key report.BudgetKey, deadline time.Time) error {
+	limit := l.budget.limit(key.Format)
 	for {
 		l.mu.Lock()
 		now := l.clock.Now()
@@ -145,7 +142,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, f transform.Format, d
 		if ready.After(deadline) {
 			if full {
 				return fmt.Errorf("request budget spent: Graph allows %d %s requests per %s for a report and tenant, and the next is allowed at %s, past the retry time limit (--max-retry-wait)",
-					limit, f, l.budget.Window, ready.UTC().Format(time.RFC3339))
+					limit, key.Format, l.budget.Window, ready.UTC().Format(time.RFC3339))
 			}
 			return fmt.Errorf("the tenant is throttled until %s (Retry-After), past the retry time limit (--max-retry-wait)", ready.UTC().Format(time.RFC3339))
 		}

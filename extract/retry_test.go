@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/m365ingest/ingest/internal/fakeclock"
+	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
 )
 
@@ -393,7 +394,7 @@ func TestBudgetIsNeverExceeded(t *testing.T) {
 	// cannot free up before the deadline fails without sending.
 	fresh := NewLimiter(clock, Budget{CSV: 3, Window: 10 * time.Minute})
 	now := clock.Now()
-	fresh.Record(BudgetKey(spec(t).Name, transform.CSV), now.Add(-5*time.Minute), now.Add(-2*time.Minute), now.Add(-time.Minute))
+	fresh.Record(report.BudgetKey{Report: spec(t).Name, Format: report.CSV}, now.Add(-5*time.Minute), now.Add(-2*time.Minute), now.Add(-time.Minute))
 	c := s.client()
 	c.Limiter, c.MaxWait = fresh, time.Minute
 	_, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
@@ -512,14 +513,14 @@ func TestJSONFollowsNextLink(t *testing.T) {
 	}, serveCSV)
 	c := s.client()
 	c.APIVersion = "beta"
-	p, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: transform.JSON})
+	p, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: report.JSON})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Pages != 3 || len(p.Attempts) != 3 {
 		t.Errorf("pages %d, attempts %d", p.Pages, len(p.Attempts))
 	}
-	res, err := transform.Parse(spec(t), strings.NewReader(string(p.Body)), transform.Options{Format: transform.JSON, Source: "test"})
+	res, err := transform.Parse(spec(t), strings.NewReader(string(p.Body)), transform.Options{Format: report.JSON, Source: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,7 +538,7 @@ func TestJSONFollowsNextLink(t *testing.T) {
 		}, serveCSV)
 		c := s.client()
 		c.APIVersion = "beta"
-		_, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: transform.JSON})
+		_, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: report.JSON})
 		if err == nil || !strings.Contains(err.Error(), "refusing @odata.nextLink") || strings.Contains(err.Error(), "sig=x") {
 			t.Fatalf("error = %v", err)
 		}

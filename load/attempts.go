@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // Attempt is one HTTP request made to fetch a report. URL must already be
@@ -25,7 +27,7 @@ type AttemptsOf struct {
 	TenantID string
 	Report   string
 	Period   string
-	Format   string // csv or json
+	Format   report.Format
 }
 
 // RecordAttempts stores the requests of one report's fetch, in order. It
@@ -48,7 +50,7 @@ func (db *DB) RecordAttempts(ctx context.Context, of AttemptsOf, attempts []Atte
 			s := auditText(Redact(a.Error))
 			errText = &s
 		}
-		rows[i] = []any{of.RunID, of.TenantID, of.Report, nullIfEmpty(of.Period), of.Format, int32(i + 1), a.Phase, auditText(a.URL),
+		rows[i] = []any{of.RunID, of.TenantID, of.Report, nullIfEmpty(of.Period), of.Format.String(), int32(i + 1), a.Phase, auditText(a.URL),
 			a.SentAt, status, errText, a.Wait.Milliseconds()}
 	}
 	cols := []string{"run_id", "tenant_id", "report", "period", "format", "seq", "phase", "url", "sent_at", "http_status", "error", "wait_ms"}
@@ -59,19 +61,19 @@ func (db *DB) RecordAttempts(ctx context.Context, of AttemptsOf, attempts []Atte
 }
 
 // RecentGraphRequests returns when each report's Graph requests for tenant
-// were sent since since, keyed by report and format ("name/csv"), so that a
-// run can count what earlier runs spent of Graph's request budget.
-func (db *DB) RecentGraphRequests(ctx context.Context, tenant string, since time.Time) (map[string][]time.Time, error) {
-	const q = `SELECT report || '/' || format, sent_at FROM fetch_attempts
+// were sent since since, by the budget they drew on, so that a run can
+// count what earlier runs spent of Graph's request budget.
+func (db *DB) RecentGraphRequests(ctx context.Context, tenant string, since time.Time) (map[report.BudgetKey][]time.Time, error) {
+	const q = `SELECT report, format, sent_at FROM fetch_attempts
 		WHERE tenant_id = $1 AND phase = 'graph' AND sent_at > $2 ORDER BY sent_at`
 	rows, err := db.Pool.Query(ctx, q, tenant, since)
 	if err != nil {
 		return nil, fmt.Errorf("recent Graph requests: %w", explain(err))
 	}
-	out := map[string][]time.Time{}
-	var key string
+	out := map[report.BudgetKey][]time.Time{}
+	var key report.BudgetKey
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&key, &at}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&key.Report, formatColumn{&key.Format}, &at}, func() error {
 		out[key] = append(out[key], at)
 		return nil
 	})

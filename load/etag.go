@@ -6,13 +6,15 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // StoredETag is the ETag of the last payload loaded for a tenant, report
 // and period.
 type StoredETag struct {
 	ETag   string
-	Format string // csv or json
+	Format report.Format
 }
 
 // ETag returns the stored ETag for (tenant, report, period), or nil when
@@ -20,7 +22,7 @@ type StoredETag struct {
 func (db *DB) ETag(ctx context.Context, tenant, report, period string) (*StoredETag, error) {
 	const q = `SELECT etag, format FROM report_etags WHERE tenant_id = $1 AND report = $2 AND period = $3`
 	var e StoredETag
-	err := db.Pool.QueryRow(ctx, q, tenant, report, period).Scan(&e.ETag, &e.Format)
+	err := db.Pool.QueryRow(ctx, q, tenant, report, period).Scan(&e.ETag, formatColumn{&e.Format})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -38,7 +40,7 @@ func (db *DB) SaveETag(ctx context.Context, runID int64, tenant, report, period 
 		ON CONFLICT (tenant_id, report, period) DO UPDATE SET etag = EXCLUDED.etag, format = EXCLUDED.format,
 			run_id = EXCLUDED.run_id, updated_at = now()
 		WHERE (report_etags.etag, report_etags.format) IS DISTINCT FROM (EXCLUDED.etag, EXCLUDED.format)`
-	if _, err := db.Pool.Exec(ctx, q, tenant, report, period, e.ETag, e.Format, runID); err != nil {
+	if _, err := db.Pool.Exec(ctx, q, tenant, report, period, e.ETag, e.Format.String(), runID); err != nil {
 		return fmt.Errorf("save ETag of %s %s: %w", report, period, explain(err))
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 func TestETagStore(t *testing.T) {
@@ -15,11 +17,11 @@ func TestETagStore(t *testing.T) {
 		t.Fatalf("empty store: %v, %v", e, err)
 	}
 	for _, tag := range []string{`"a"`, `"b"`} {
-		if err := b.db.SaveETag(ctx, b.run, "t1", "r", "D7", StoredETag{ETag: tag, Format: "csv"}); err != nil {
+		if err := b.db.SaveETag(ctx, b.run, "t1", "r", "D7", StoredETag{ETag: tag, Format: report.CSV}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if e, err := b.db.ETag(ctx, "t1", "r", "D7"); err != nil || e == nil || e.ETag != `"b"` || e.Format != "csv" {
+	if e, err := b.db.ETag(ctx, "t1", "r", "D7"); err != nil || e == nil || e.ETag != `"b"` || e.Format != report.CSV {
 		t.Fatalf("ETag = %+v, %v; want the last saved", e, err)
 	}
 	for _, other := range [][3]string{{"t2", "r", "D7"}, {"t1", "s", "D7"}, {"t1", "r", "D30"}} {
@@ -34,7 +36,7 @@ func TestAttemptsAndBudget(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	of := AttemptsOf{RunID: b.run, TenantID: "t1", Report: "r", Period: "D7", Format: "csv"}
+	of := AttemptsOf{RunID: b.run, TenantID: "t1", Report: "r", Period: "D7", Format: report.CSV}
 	err := b.db.RecordAttempts(ctx, of, []Attempt{
 		{Phase: "graph", URL: "https://graph/x", SentAt: now.Add(-20 * time.Minute), Status: 429, Wait: 3 * time.Second},
 		{Phase: "graph", URL: "https://graph/x", SentAt: now.Add(-time.Minute), Status: 302},
@@ -55,7 +57,7 @@ func TestAttemptsAndBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := recent["r/csv"]; len(recent) != 1 || len(got) != 1 || !got[0].Equal(now.Add(-time.Minute)) {
+	if got := recent[report.BudgetKey{Report: "r", Format: report.CSV}]; len(recent) != 1 || len(got) != 1 || !got[0].Equal(now.Add(-time.Minute)) {
 		t.Errorf("recent = %v; want the one Graph request of the last 10 minutes", recent)
 	}
 }
@@ -64,7 +66,7 @@ func TestStorePayloadBeforeLoad(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	p := &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x,y\n"), ContentType: "text/csv", Format: "csv"}
+	p := &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x,y\n"), ContentType: "text/csv", Format: report.CSV}
 	for range 2 {
 		if err := b.db.StorePayload(ctx, p); err != nil {
 			t.Fatal(err)

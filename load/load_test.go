@@ -161,7 +161,7 @@ func TestUpsertAllOrNothing(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	f := Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test",
-		Payload: &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x"), Format: "csv"}}
+		Payload: &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x"), Format: report.CSV}}
 	_, err := b.db.Upsert(ctx, f, []transform.Row{row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-20", 1, 2, 4)})
 	if err == nil {
 		t.Fatal("duplicate report date in one payload loaded")

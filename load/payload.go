@@ -32,7 +32,7 @@ func storePayload(ctx context.Context, q execer, p *Payload) error {
 	}
 	const sql = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
 		VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (sha256) DO NOTHING`
-	if _, err := q.Exec(ctx, sql, p.SHA256, p.Body, len(p.Body), auditText(p.ContentType), p.Format); err != nil {
+	if _, err := q.Exec(ctx, sql, p.SHA256, p.Body, len(p.Body), auditText(p.ContentType), p.Format.String()); err != nil {
 		return fmt.Errorf("store payload %s: %w", p.SHA256, err)
 	}
 	return nil

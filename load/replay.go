@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // Stored is a payload kept by an earlier fetch, with what it was fetched as.
@@ -15,7 +17,7 @@ type Stored struct {
 	Report    string
 	Period    string
 	Source    string
-	Format    string
+	Format    report.Format
 	FetchedAt time.Time
 	// Loaded says whether the payload ever loaded (outcome loaded or empty)
 	// for its tenant and report, in any run, replays included. A payload
@@ -70,7 +72,7 @@ func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, err
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stored, error) {
 		var s Stored
-		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, &s.Format, &s.FetchedAt, &s.Loaded)
+		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, formatColumn{&s.Format}, &s.FetchedAt, &s.Loaded)
 		return s, err
 	})
 	if err != nil {

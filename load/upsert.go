@@ -18,7 +18,7 @@ type Payload struct {
 	SHA256      string
 	Body        []byte
 	ContentType string
-	Format      string // "csv" or "json"
+	Format      report.Format
 }
 
 // Fetch is the audit record of one report fetched or file loaded.

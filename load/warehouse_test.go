@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/m365ingest/ingest/internal/pgtest"
+	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
 )
 
@@ -101,7 +102,7 @@ func TestCancelDuringCopy(t *testing.T) {
 	defer func() { copyHook = nil }()
 	rows := week("2026-11-21", "2026-11-21", 20000, func(i int) []int64 { return []int64{int64(i), 1, 2} })
 	f := Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test",
-		Payload: &Payload{SHA256: strings.Repeat("cd", 32), Body: []byte("x"), Format: "csv"}}
+		Payload: &Payload{SHA256: strings.Repeat("cd", 32), Body: []byte("x"), Format: report.CSV}}
 	_, err := b.db.Upsert(ctx, f, rows)
 	if err == nil {
 		t.Fatal("cancelled load succeeded")

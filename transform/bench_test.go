@@ -21,12 +21,12 @@ const benchReport = "organizer-activity-user-counts"
 // from 2000-01-01, so that they are unique), the refresh date the day after
 // the last of them (a refresh date is never before its report date) and an
 // empty 3rd-party cell on one row in five. JSON is the beta shape.
-func benchPayload(format Format, n int) []byte {
+func benchPayload(format report.Format, n int) []byte {
 	spec, _ := report.Lookup(benchReport)
 	var b bytes.Buffer
 	day := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	refresh := day.AddDate(0, 0, n).Format(time.DateOnly)
-	if format == JSON {
+	if format == report.JSON {
 		b.WriteString(`{"@odata.context":"https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.x)","value":[`)
 		for i := range n {
 			if i > 0 {
@@ -91,7 +91,7 @@ var benchSizes = []int{1_000, 100_000}
 // BenchmarkCSVRead is encoding/csv reading the payload BenchmarkParse parses.
 func BenchmarkCSVRead(b *testing.B) {
 	for _, n := range benchSizes {
-		body := benchPayload(CSV, n)
+		body := benchPayload(report.CSV, n)
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
@@ -125,7 +125,7 @@ func csvNsPerOp(b *testing.B, body []byte, runs int) float64 {
 //	go test -run '^$' -bench Parse -benchtime 20x ./transform
 func BenchmarkParse(b *testing.B) {
 	spec, _ := report.Lookup(benchReport)
-	for _, format := range []Format{CSV, JSON} {
+	for _, format := range []report.Format{report.CSV, report.JSON} {
 		for _, n := range benchSizes {
 			body := benchPayload(format, n)
 			b.Run(fmt.Sprintf("%s/rows=%d", format, n), func(b *testing.B) {
@@ -142,7 +142,7 @@ func BenchmarkParse(b *testing.B) {
 				}
 				b.StopTimer()
 				perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-				if format == CSV {
+				if format == report.CSV {
 					b.ReportMetric(csvNsPerOp(b, body, b.N)/perOp, "ratio-to-csv")
 				}
 				b.ReportMetric(allocsPerRow(b, spec, body, format, n), "allocs/row")
@@ -152,7 +152,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // allocsPerRow measures the allocations of one Parse divided by its rows.
-func allocsPerRow(b *testing.B, spec *report.Spec, body []byte, format Format, n int) float64 {
+func allocsPerRow(b *testing.B, spec *report.Spec, body []byte, format report.Format, n int) float64 {
 	b.Helper()
 	avg := testing.AllocsPerRun(3, func() {
 		if _, err := Parse(spec, bytes.NewReader(body), Options{Format: format, Source: "bench", Period: 7}); err != nil {

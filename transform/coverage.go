@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // The coverage rule (Options.RequireFullPeriod). A payload of a dated
@@ -62,7 +64,7 @@ func (b *rowBuilder) checkCoverage(rows []Row) error {
 	}
 	in := dayNos[older:]
 	fail := func(reason string) error {
-		return &Error{Report: b.spec.Name, Source: b.opts.Source, Reason: reason, json: b.opts.Format == JSON}
+		return &Error{Report: b.spec.Name, Source: b.opts.Source, Reason: reason, json: b.opts.Format == report.JSON}
 	}
 	if len(in) < n {
 		// Missing days: contiguous at the old end (a cut body, newest rows

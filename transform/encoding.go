@@ -6,6 +6,8 @@ import (
 	"io"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // What may come before a payload's first character, as files are really
@@ -132,20 +134,20 @@ func (u *utf16Reader) unit(b []byte) uint16 {
 // first character, after any byte-order mark (UTF-8, UTF-16, or one turned
 // into text) and blanks, is '{' (Graph's beta {"value": [...]}) or '['
 // (the CLI for Microsoft 365's --output json); CSV otherwise.
-func DetectFormat(body []byte) Format {
+func DetectFormat(body []byte) report.Format {
 	br, _ := unwrap(bufio.NewReaderSize(bytes.NewReader(body), 4096), 4096)
 	for {
 		c, err := br.ReadByte()
 		if err != nil {
-			return CSV
+			return report.CSV
 		}
 		switch c {
 		case ' ', '\t', '\r', '\n':
 			continue
 		case '{', '[':
-			return JSON
+			return report.JSON
 		}
-		return CSV
+		return report.CSV
 	}
 }
 

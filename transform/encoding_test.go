@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 func encodeUTF16(s string, big bool) []byte {
@@ -67,20 +69,20 @@ func TestDetectFormat(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		body []byte
-		want Format
+		want report.Format
 	}{
-		{"csv", []byte("Report Refresh Date,Report Date\n"), CSV},
-		{"csv with BOM", []byte("\uFEFFReport Refresh Date\n"), CSV},
-		{"beta json", []byte(`{"value":[]}`), JSON},
-		{"cli json", []byte("\r\n  [\n{}]"), JSON},
-		{"json after BOM", []byte("\uFEFF{}"), JSON},
-		{"json after mojibake BOM", []byte("ï»¿ [ ]"), JSON},
-		{"utf-16le json", append([]byte{0xFF, 0xFE}, encodeUTF16("\r\n[{}]", false)...), JSON},
-		{"utf-16be json", append([]byte{0xFE, 0xFF}, encodeUTF16("{}", true)...), JSON},
-		{"utf-16le csv", append([]byte{0xFF, 0xFE}, encodeUTF16("Report Date\r\n", false)...), CSV},
-		{"html", []byte("<!DOCTYPE html>"), CSV},
-		{"empty", nil, CSV},
-		{"blanks", []byte(" \n"), CSV},
+		{"csv", []byte("Report Refresh Date,Report Date\n"), report.CSV},
+		{"csv with BOM", []byte("\uFEFFReport Refresh Date\n"), report.CSV},
+		{"beta json", []byte(`{"value":[]}`), report.JSON},
+		{"cli json", []byte("\r\n  [\n{}]"), report.JSON},
+		{"json after BOM", []byte("\uFEFF{}"), report.JSON},
+		{"json after mojibake BOM", []byte("ï»¿ [ ]"), report.JSON},
+		{"utf-16le json", append([]byte{0xFF, 0xFE}, encodeUTF16("\r\n[{}]", false)...), report.JSON},
+		{"utf-16be json", append([]byte{0xFE, 0xFF}, encodeUTF16("{}", true)...), report.JSON},
+		{"utf-16le csv", append([]byte{0xFF, 0xFE}, encodeUTF16("Report Date\r\n", false)...), report.CSV},
+		{"html", []byte("<!DOCTYPE html>"), report.CSV},
+		{"empty", nil, report.CSV},
+		{"blanks", []byte(" \n"), report.CSV},
 	} {
 		if got := DetectFormat(tc.body); got != tc.want {
 			t.Errorf("%s: DetectFormat = %v, want %v", tc.name, got, tc.want)

@@ -47,9 +47,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, isJSON bool, data []byte) {
 		spec := report.All[int(which)%len(report.All)]
-		format := CSV
+		format := report.CSV
 		if isJSON {
-			format = JSON
+			format = report.JSON
 		}
 		res, err := Parse(spec, bytes.NewReader(data), Options{Format: format, Source: "fuzz", Period: 7})
 		if err != nil {

@@ -38,9 +38,9 @@ func TestGolden(t *testing.T) {
 		covered[spec.Name] = true
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			input, format := filepath.Join(dir, "input.csv"), CSV
+			input, format := filepath.Join(dir, "input.csv"), report.CSV
 			if _, err := os.Stat(input); err != nil {
-				input, format = filepath.Join(dir, "input.json"), JSON
+				input, format = filepath.Join(dir, "input.json"), report.JSON
 			}
 			body, err := os.ReadFile(input)
 			if err != nil {

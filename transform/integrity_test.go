@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/m365ingest/ingest/report"
 )
 
 // TestRefreshDateChecks: a refresh date more than a day after Options.Now,
@@ -20,7 +22,7 @@ func TestRefreshDateChecks(t *testing.T) {
 	const deviceHeader = "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Date,Report Period\n"
 	for _, tc := range []struct {
 		name, report, input string
-		format              Format
+		format              report.Format
 		now                 time.Time
 		wantErr             string // "" for success
 	}{
@@ -43,10 +45,10 @@ func TestRefreshDateChecks(t *testing.T) {
 		{name: "snapshot in the future", report: "device-usage-distribution-user-counts",
 			input: "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period\n2099-01-01,1,2,3,4,5,7\n", now: now,
 			wantErr: `line 2, column 1 "Report Refresh Date": refresh date more than a day after today (2026-11-29) (value "2099-01-01")`},
-		{name: "json far future", format: JSON, now: now,
+		{name: "json far future", format: report.JSON, now: now,
 			input:   `{"value":[{"audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"reportRefreshDate":"2099-11-29","reportDate":"2026-11-29","reportPeriod":"7"}]}`,
 			wantErr: `record 1, column 4 "Report Refresh Date": refresh date more than a day after today (2026-11-29) (value "2099-11-29")`},
-		{name: "json before the report date", format: JSON, now: now,
+		{name: "json before the report date", format: report.JSON, now: now,
 			input:   `{"value":[{"reportRefreshDate":"2026-11-20","reportDate":"2026-11-21","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3}]}`,
 			wantErr: `record 1, column 1 "Report Refresh Date": refresh date before the report date 2026-11-21 (value "2026-11-20")`},
 	} {
@@ -108,7 +110,7 @@ func TestUnknownColumnsGiveOneWarning(t *testing.T) {
 	res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(
 		`{"value":[{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-21","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"a":1,"b":2},`+
 			`{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-20","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"c":1,"a":2}]}`),
-		Options{Format: JSON, Source: "x.json"})
+		Options{Format: report.JSON, Source: "x.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestCoverage(t *testing.T) {
 	slices.Reverse(asc)
 	for _, tc := range []struct {
 		name, report, input string
-		format              Format
+		format              report.Format
 		period              int // requested
 		wantErr             string
 	}{
@@ -168,7 +170,7 @@ func TestCoverage(t *testing.T) {
 			input: minuteRows("2026-11-25", 7, week[:3]...) + "2026-11-25,2026-11-22,30,1,2,3\n"},
 		{name: "snapshot", report: "device-usage-distribution-user-counts", period: 7,
 			input: "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period\n2026-11-25,1,2,3,4,5,7\n"},
-		{name: "json cut", format: JSON, period: 7,
+		{name: "json cut", format: report.JSON, period: 7,
 			input: `{"value":[{"reportRefreshDate":"2026-11-25","reportDate":"2026-11-25","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3},` +
 				`{"reportRefreshDate":"2026-11-25","reportDate":"2026-11-24","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3}]}`,
 			wantErr: "D7 payload covers 2 of 7 days (2026-11-24..2026-11-25); the body may have been cut"},

@@ -118,7 +118,7 @@ func (b *rowBuilder) errAt(line, col, colNo int, value, reason string) *Error {
 		name = b.cols[col].Header
 	}
 	return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line, Column: name, ColumnNo: colNo,
-		Value: truncate(value), Reason: reason, json: b.opts.Format == JSON}
+		Value: truncate(value), Reason: reason, json: b.opts.Format == report.JSON}
 }
 
 // cell converts one raw cell of column col into the row. raw is not kept.
@@ -200,7 +200,7 @@ func (b *rowBuilder) finish(row Row, line int) error {
 	}
 	if prev := b.seen.add(key, line); prev != 0 {
 		what := "line"
-		if b.opts.Format == JSON {
+		if b.opts.Format == report.JSON {
 			what = "record"
 		}
 		if b.spec.Snapshot {

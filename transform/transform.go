@@ -48,36 +48,6 @@ import (
 	"github.com/m365ingest/ingest/report"
 )
 
-// Format is the payload encoding.
-type Format int
-
-const (
-	// CSV is Graph's default: a UTF-8 CSV, possibly with a byte-order mark.
-	CSV Format = iota
-	// JSON is the beta $format=application/json answer: {"value": [...]};
-	// or a top-level array of the same records, or of objects keyed by the
-	// CSV header names (the CLI for Microsoft 365's --output json).
-	JSON
-)
-
-func (f Format) String() string {
-	if f == JSON {
-		return "json"
-	}
-	return "csv"
-}
-
-// ParseFormat accepts "csv" or "json".
-func ParseFormat(s string) (Format, error) {
-	switch strings.ToLower(s) {
-	case "csv", "":
-		return CSV, nil
-	case "json":
-		return JSON, nil
-	}
-	return CSV, fmt.Errorf("invalid format %q: want csv or json", s)
-}
-
 // Value is a nullable count.
 type Value struct {
 	N     int64
@@ -114,7 +84,7 @@ type Result struct {
 
 // Options tell Parse what it is reading.
 type Options struct {
-	Format Format
+	Format report.Format
 	// Source names the payload in errors: a file path or a redacted URL.
 	Source string
 	// Period is the requested period in days; a row that disagrees gives a
@@ -222,9 +192,9 @@ func Parse(spec *report.Spec, r io.Reader, opts Options) (*Result, error) {
 	}
 	if isHTML(br) {
 		return nil, &Error{Report: spec.Name, Source: opts.Source, Reason: "this is an HTML document, not a report export",
-			json: opts.Format == JSON}
+			json: opts.Format == report.JSON}
 	}
-	if opts.Format == JSON {
+	if opts.Format == report.JSON {
 		return parseJSON(spec, br, opts)
 	}
 	return parseCSV(spec, br, size, opts)

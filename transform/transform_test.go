@@ -187,7 +187,7 @@ func TestParseJSON(t *testing.T) {
 	 {"im":"7","audioVideo":2,"appSharing":3,"web":4,"dialInOut3rdParty":5,"dialInOutMicrosoft":6,
 	  "reportRefreshDate":"2026-11-20","reportDate":"2026-11-18","reportPeriod":"7","newThing":1}],
 	 "@odata.nextLink":"https://graph.example/next"}`
-	res, err := Parse(mustSpec(t, "organizer-activity-user-counts"), strings.NewReader(input), Options{Format: JSON, Source: "x.json", Period: 7})
+	res, err := Parse(mustSpec(t, "organizer-activity-user-counts"), strings.NewReader(input), Options{Format: report.JSON, Source: "x.json", Period: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestParseJSON(t *testing.T) {
 	}
 
 	_, err = Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(`{"value":[{"audioVideo":1,"dialInMicrosoft":2,"reportRefreshDate":"2026-11-20","reportDate":"2026-11-19","reportPeriod":"7"}]}`),
-		Options{Format: JSON, Source: "y.json"})
+		Options{Format: report.JSON, Source: "y.json"})
 	if err == nil || !strings.Contains(err.Error(), `record 1, column "Dial-out Microsoft": missing required property "dialOutMicrosoft"`) {
 		t.Fatalf("missing property error = %v", err)
 	}
@@ -260,7 +260,7 @@ func TestSnapshotRows(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `line 3, column "Report Refresh Date": duplicate row for refresh date and period 7 (first on line 2) (value "2026-11-20")`) {
 		t.Errorf("duplicate snapshot error = %v", err)
 	}
-	res, err = Parse(snapshotSpec, strings.NewReader(`{"value":[{"reportRefreshDate":"2026-11-20","windows":1,"iPad":null,"reportPeriod":"7","reportDate":"2026-11-20"}]}`), Options{Format: JSON, Source: "s.json"})
+	res, err = Parse(snapshotSpec, strings.NewReader(`{"value":[{"reportRefreshDate":"2026-11-20","windows":1,"iPad":null,"reportPeriod":"7","reportDate":"2026-11-20"}]}`), Options{Format: report.JSON, Source: "s.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestAliasesServeCSVAndJSONAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertRows(t, res.Rows, want)
-	res, err = Parse(spec, strings.NewReader(`{"value":[{"IM":1,"Audio/Video":2,"App Sharing":3,"Web":4,"Dial-in/out third Party":5,"Report Refresh Date":"2026-11-20","Report Date":"2026-11-19","Report Period":"7"}]}`), Options{Format: JSON, Source: "a.json"})
+	res, err = Parse(spec, strings.NewReader(`{"value":[{"IM":1,"Audio/Video":2,"App Sharing":3,"Web":4,"Dial-in/out third Party":5,"Report Refresh Date":"2026-11-20","Report Date":"2026-11-19","Report Period":"7"}]}`), Options{Format: report.JSON, Source: "a.json"})
 	if err != nil {
 		t.Fatal(err)
 	}

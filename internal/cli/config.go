@@ -25,7 +25,7 @@ import (
 
 	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/load"
-	"github.com/m365ingest/ingest/transform"
+	"github.com/m365ingest/ingest/report"
 )
 
 // DefaultDatabaseURL is the local server this project's machines run.
@@ -115,7 +115,7 @@ func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
 type graphSetup struct {
 	client      *extract.Client
 	tenant      string
-	format      transform.Format
+	format      report.Format
 	force       bool
 	concurrency int
 }
@@ -149,11 +149,11 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	if apiVersion != "v1.0" && apiVersion != "beta" {
 		return nil, usagef("invalid --api-version %q: want v1.0 or beta", apiVersion)
 	}
-	format, err := transform.ParseFormat(c.String("format"))
+	format, err := report.ParseFormat(c.String("format"))
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	if format == transform.JSON && apiVersion != "beta" {
+	if format == report.JSON && apiVersion != "beta" {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
 	}
 	h := hooksFrom(c.Context)

@@ -40,7 +40,7 @@ func storedETag(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetu
 		log.Warn("cannot read the stored ETag; fetching in full", "error", err)
 		return ""
 	}
-	if e == nil || e.Format != g.format.String() {
+	if e == nil || e.Format != g.format {
 		return ""
 	}
 	return e.ETag
@@ -51,7 +51,7 @@ func saveETag(ctx context.Context, log *slog.Logger, db *load.DB, g *graphSetup,
 	if etag == "" {
 		return
 	}
-	if err := db.SaveETag(ctx, runID, g.tenant, spec.Name, period, load.StoredETag{ETag: etag, Format: g.format.String()}); err != nil {
+	if err := db.SaveETag(ctx, runID, g.tenant, spec.Name, period, load.StoredETag{ETag: etag, Format: g.format}); err != nil {
 		log.Warn("cannot store the ETag; the next run fetches in full", "error", err)
 	}
 }
@@ -71,7 +71,7 @@ func recordAttempts(ctx context.Context, log *slog.Logger, db *load.DB, g *graph
 	for i, a := range attempts {
 		rows[i] = load.Attempt{Phase: a.Phase, URL: a.URL, SentAt: a.At, Status: a.Status, Error: a.Error, Wait: a.Wait}
 	}
-	of := load.AttemptsOf{RunID: runID, TenantID: g.tenant, Report: spec.Name, Period: period, Format: g.format.String()}
+	of := load.AttemptsOf{RunID: runID, TenantID: g.tenant, Report: spec.Name, Period: period, Format: g.format}
 	if err := db.RecordAttempts(ctx, of, rows); err != nil {
 		log.Error("cannot record the requests", "error", err)
 	}

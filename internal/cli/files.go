@@ -84,7 +84,7 @@ func loadFileCommand() *ucli.Command {
 			}
 			formatFlag := c.String("format")
 			if formatFlag != "auto" {
-				if _, err := transform.ParseFormat(formatFlag); err != nil {
+				if _, err := report.ParseFormat(formatFlag); err != nil {
 					return usagef("%v", err)
 				}
 			}
@@ -116,7 +116,7 @@ func loadFileCommand() *ucli.Command {
 						format := sniffFormat(body, formatFlag)
 						sum := sha256.Sum256(body)
 						f.FetchedAt = time.Now().UTC()
-						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format.String()}
+						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format}
 						// A rejected file is not kept as a payload: the file
 						// is the source, and it would fail every replay.
 						f.DropOnFailure = true
@@ -214,9 +214,9 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 // (transform.DetectFormat: JSON when it starts with '{' or '[' after any
 // byte-order mark), whatever the file is called: the CLI for Microsoft
 // 365's JSON is often saved as .csv, and an export as .txt.
-func sniffFormat(body []byte, flag string) transform.Format {
+func sniffFormat(body []byte, flag string) report.Format {
 	if flag != "auto" {
-		f, _ := transform.ParseFormat(flag)
+		f, _ := report.ParseFormat(flag)
 		return f
 	}
 	return transform.DetectFormat(body)
@@ -349,9 +349,8 @@ func replayOne(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, 
 	}
 	f.FetchedAt = time.Now().UTC()
 	f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
-	format, _ := transform.ParseFormat(s.Format)
 	_, days, _ := report.ValidPeriod(s.Period)
-	return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, format, days, start)
+	return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, s.Format, days, start)
 }
 
 // shaPrefixes reads a flag of sha256 prefixes: each 8 to 64 hex digits

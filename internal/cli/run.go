@@ -194,7 +194,7 @@ func fetchAndLoad(ctx context.Context, stop *graphStop, log *slog.Logger, db *lo
 		f.Duration = time.Since(start)
 		return notModified(ctx, log, db, f)
 	}
-	f.Payload = &load.Payload{SHA256: p.SHA256, Body: p.Body, ContentType: p.ContentType, Format: g.format.String()}
+	f.Payload = &load.Payload{SHA256: p.SHA256, Body: p.Body, ContentType: p.ContentType, Format: g.format}
 	if err := db.StorePayload(ctx, f.Payload); err != nil {
 		f.Duration = time.Since(start)
 		return failed(ctx, log, db, f, err)
@@ -207,7 +207,7 @@ func fetchAndLoad(ctx context.Context, stop *graphStop, log *slog.Logger, db *lo
 }
 
 // parseAndLoad transforms a payload already in f and upserts it.
-func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, format transform.Format, days int, start time.Time) result {
+func parseAndLoad(ctx context.Context, log *slog.Logger, db *load.DB, f load.Fetch, format report.Format, days int, start time.Time) result {
 	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
 		RequireFullPeriod: true, Now: clockNow(ctx)})
 	if err != nil {
