@@ -2,7 +2,6 @@ package extract
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/m365ingest/ingest/internal/jwtclaim"
 )
 
 // TokenSource supplies bearer tokens for Graph.
@@ -98,21 +99,5 @@ func explainTokenError(err error) error {
 
 // TenantFromToken reads the tid claim of a JWT access token without checking
 // its signature (Graph does that); ok is false when the token is not a JWT
-// or has no tid.
-func TenantFromToken(token string) (string, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", false
-	}
-	var claims struct {
-		TID string `json:"tid"`
-	}
-	if json.Unmarshal(raw, &claims) != nil || claims.TID == "" {
-		return "", false
-	}
-	return claims.TID, true
-}
+// or has no tid. See jwtclaim.Tenant, which the simulator shares.
+func TenantFromToken(token string) (string, bool) { return jwtclaim.Tenant(token) }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -257,14 +258,12 @@ func dropView(ctx context.Context, tx pgx.Tx, v string) error {
 	if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+pgx.Identifier{v}.Sanitize()); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
-			return fmt.Errorf("views: %s must be re-created but other objects depend on it (%s); drop them, migrate, and create them again", v, oneLine(pe.Detail))
+			return fmt.Errorf("views: %s must be re-created but other objects depend on it (%s); drop them, migrate, and create them again", v, text.OneLine(pe.Detail))
 		}
 		return fmt.Errorf("views: drop %s: %w", v, explain(err))
 	}
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func allViews(files []viewFile) []string {
 	var out []string

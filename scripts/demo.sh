@@ -71,7 +71,7 @@ mask() {
 		-e 's#([?&[:space:]]password=)[^&[:space:]]*#\1xxxxx#g'
 }
 
-asked=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+asked=${DATABASE_URL:-$(scripts/ensure-postgres.sh --default-url)}
 DATABASE_URL=$(scripts/ensure-postgres.sh)
 export DATABASE_URL
 

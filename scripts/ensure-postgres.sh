@@ -3,6 +3,7 @@
 # that answers, for callers to use as DATABASE_URL:
 #
 #   DATABASE_URL=$(scripts/ensure-postgres.sh)
+#   scripts/ensure-postgres.sh --default-url   # only print the default below
 #
 # Tried in order:
 #   1. $DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
@@ -15,7 +16,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$root/.cache/pg"
+# The same default as internal/localpg (--database-url's and the tests').
 default_url='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'
+if [ "${1:-}" = --default-url ]; then
+	printf '%s\n' "$default_url"
+	exit 0
+fi
 url=${DATABASE_URL:-$default_url}
 
 log() { printf 'ensure-postgres: %s\n' "$*" >&2; }

@@ -45,6 +45,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -141,16 +142,7 @@ func (e *Error) Error() string {
 	if e.Value != "" || e.ColumnNo > 0 {
 		fmt.Fprintf(&b, " (value %q)", e.Value)
 	}
-	return oneLine(b.String())
-}
-
-// oneLine replaces line breaks (which only a source name or a reason could
-// bring) with spaces.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return text.OneLine(b.String())
 }
 
 // maxValue is how many characters of an offending value an Error keeps.

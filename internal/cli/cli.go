@@ -16,6 +16,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 )
 
@@ -49,7 +50,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "ingest: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "ingest: %s\n", text.OneLine(err.Error()))
 	return exitCode(err)
 }
 
@@ -67,10 +68,6 @@ func exitCode(err error) int {
 }
 
 var appMu sync.Mutex
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
 
 func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 	app := &ucli.App{

@@ -24,19 +24,17 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/localpg"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
-
-// DefaultDatabaseURL is the local server this project's machines run.
-const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // Flags are built afresh for every app: urfave/cli writes parsed values into
 // them, so apps running side by side (tests) must not share them.
 
 func dbFlags() []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "database-url", Value: DefaultDatabaseURL, EnvVars: []string{"DATABASE_URL"}, Usage: "Postgres URL of the warehouse"},
+		&ucli.StringFlag{Name: "database-url", Value: localpg.URL, EnvVars: []string{"DATABASE_URL"}, Usage: "Postgres URL of the warehouse"},
 		&ucli.StringFlag{Name: "schema", Value: load.DefaultSchema, EnvVars: []string{"INGEST_SCHEMA"}, Usage: "warehouse schema"},
 	}
 }

@@ -20,6 +20,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
@@ -443,7 +444,7 @@ func printPayloads(w io.Writer, title string, ps []load.Stored, causes []error) 
 		}
 		line := "  " + shortSHA(s.SHA256) + "\t" + s.Report + "\t" + period + "\t" + printable(s.Source)
 		if causes != nil {
-			line += "\t" + cut(oneLine(causes[i].Error()), 160)
+			line += "\t" + cut(text.OneLine(causes[i].Error()), 160)
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -543,7 +544,7 @@ func statusCommand() *ucli.Command {
 				if r.FinishedAt != nil {
 					dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, cut(oneLine(r.Error), maxReason))
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, cut(text.OneLine(r.Error), maxReason))
 			}
 			return w.Flush()
 		},

@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
@@ -107,7 +108,7 @@ func writeStatusJSON(w io.Writer, fresh []load.Freshness, runs []load.RunStatus)
 			j.Period = &r.Period
 		}
 		if r.Error != "" {
-			e := oneLine(r.Error)
+			e := text.OneLine(r.Error)
 			j.Error = &e
 		}
 		if r.FinishedAt != nil {

@@ -14,6 +14,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
@@ -368,7 +369,7 @@ const maxReason = 100
 // summary's line already says (the report, its URL or file), cut to
 // maxReason characters.
 func reasonOf(r result) string {
-	msg := oneLine(r.err.Error())
+	msg := text.OneLine(r.err.Error())
 	var fe *extract.Error
 	if errors.As(r.err, &fe) {
 		msg = strings.TrimPrefix(msg, "fetch "+fe.Report+": "+fe.URL+": ")

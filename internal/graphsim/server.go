@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/m365ingest/ingest/internal/jwtclaim"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -133,7 +133,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 		pageSize:   opts.PageSize,
 		faults:     faults,
 	}
-	s.seed = tenantID(s.token)
+	s.seed, _ = jwtclaim.Tenant(s.token)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -473,26 +473,6 @@ func graphError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// tenantID returns the tid claim of token if token is a JWT, else "". The
-// signature is not checked.
-func tenantID(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		TID string `json:"tid"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	return claims.TID
 }
 
 // listen listens on addr ("" means 127.0.0.1:0). Unless anyAddr, it refuses

@@ -14,10 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
 
-// DefaultURL is the local server of this project's machines.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	"github.com/m365ingest/ingest/internal/localpg"
+)
 
 var (
 	once    sync.Once
@@ -31,7 +30,7 @@ func URL(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
-		url = DefaultURL
+		url = localpg.URL
 	}
 	once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
