@@ -35,7 +35,8 @@ type StoredFilter struct {
 }
 
 // StoredPayloads lists payloads kept by earlier fetches, each (payload,
-// tenant, report) once, in the order of its last fetch (or file load), so
+// tenant, report) once, in the order of its last fetch (or file load) that
+// loaded (or, for one that never loaded, its last fetch), so
 // that replaying them in order ends where the loads ended: a payload
 // fetched again after the one that superseded it supersedes it again. A
 // replay is not a fetch: rows of replay runs neither reorder payloads nor
@@ -45,13 +46,17 @@ func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, err
 		EXISTS (SELECT 1 FROM report_fetches l WHERE l.sha256 = s.sha256 AND l.tenant_id = s.tenant_id
 			AND l.report = s.report AND l.outcome IN ('loaded', 'empty'))
 	FROM (
+		-- A fetch that loaded orders a payload before one that did not: a
+		-- payload fetched again whose load then failed never superseded
+		-- anything, so its failed fetch must not move it after the one
+		-- the warehouse holds.
 		SELECT DISTINCT ON (f.sha256, f.tenant_id, f.report) f.sha256, f.tenant_id, f.report, f.period, f.source, p.format,
 			f.fetched_at, f.fetch_id
 		FROM report_fetches f JOIN payloads p USING (sha256) JOIN ingest_runs r USING (run_id)
 		WHERE r.command <> 'replay'
 			AND ($1::text[] IS NULL OR f.report = ANY($1)) AND ($2::timestamptz IS NULL OR f.fetched_at >= $2)
 			AND ($3::text[] IS NULL OR f.sha256 = ANY($3)) AND f.sha256 <> ALL($4::text[])
-		ORDER BY f.sha256, f.tenant_id, f.report, f.fetched_at DESC, f.fetch_id DESC
+		ORDER BY f.sha256, f.tenant_id, f.report, (f.outcome IN ('loaded', 'empty')) DESC, f.fetched_at DESC, f.fetch_id DESC
 	) s ORDER BY fetched_at, fetch_id`
 	var since *time.Time
 	if !f.Since.IsZero() {

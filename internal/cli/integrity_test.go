@@ -91,6 +91,44 @@ func TestReplayEndsWithTheLastFetch(t *testing.T) {
 	}
 }
 
+// TestReplayIgnoresAFailedRefetch: A loads, B supersedes it, then A is
+// fetched again but its load fails (as a Graph payload whose upsert timed
+// out is). The warehouse holds B, and so must a replay: a fetch that did not
+// load supersedes nothing.
+func TestReplayIgnoresAFailedRefetch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.csv", minuteWeek("2026-11-21", "2026-11-21", 100))
+	bb := writeFile(t, dir, "b.csv", minuteWeek("2026-11-21", "2026-11-21", 500))
+	for _, path := range []string{a, bb} {
+		if code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, path); code != ExitOK {
+			t.Fatalf("load-file %s: exit %d\n%s\n%s", path, code, out, errOut)
+		}
+	}
+	// A's failed refetch, recorded after B's load: the same row as A's load
+	// but failed and later.
+	cols := b.scalar(t, `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'report_fetches' AND column_name NOT IN ('fetch_id', 'outcome', 'fetched_at', 'error')`, b.schema)
+	rows := b.query(t, `INSERT INTO S.report_fetches (`+cols+`, outcome, fetched_at, error)
+		SELECT `+cols+`, 'failed', now() + interval '1 minute', 'load timed out' FROM S.report_fetches WHERE source = $1`, a)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const sum = `SELECT sum(audio_video)::text FROM S.skype_organizer_activity_minute_counts`
+	want := b.scalar(t, sum) // B's
+	if _, err := pgtest.Pool(t).Exec(context.Background(), "TRUNCATE "+pgx.Identifier{b.schema, "skype_organizer_activity_minute_counts"}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := b.ingest(t, "replay"); code != ExitOK {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := b.scalar(t, sum); got != want {
+		t.Errorf("after replay: sum = %s, want B's %s (a failed refetch of A rolled the data back)", got, want)
+	}
+}
+
 // TestRefreshDateInTheFutureIsRefused: a file refreshed in 2099 must not
 // load (it would win every later upsert and freeze its rows); nor one whose
 // refresh date precedes its report dates. The error names file, line,
