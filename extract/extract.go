@@ -357,6 +357,8 @@ func (b *timedBody) Close() error {
 const (
 	minTokenLen   = 4
 	minURLPartLen = 8
+	// minURLPiece is for one path segment or query value of a URL alone.
+	minURLPiece = 16
 )
 
 // bearerRE is a bearer credential in any text.
@@ -376,6 +378,18 @@ func (f *fetch) secret(minLen int, ss ...string) {
 // renderings an error may quote.
 func (f *fetch) secretURL(u *url.URL) {
 	f.secret(minURLPartLen, u.String(), u.Redacted(), u.Host+u.RequestURI(), u.RequestURI(), u.EscapedPath(), u.Path, u.RawQuery, u.Query().Encode())
+	// A server may echo one piece alone: a path segment, a query value (a
+	// $skiptoken, a signature).
+	// Pieces are taken from 16 characters on, and a function call segment
+	// never, so that words such as "download" stay readable.
+	for _, seg := range strings.Split(u.Path, "/") {
+		if !strings.Contains(seg, "(") {
+			f.secret(minURLPiece, seg)
+		}
+	}
+	for _, vs := range u.Query() {
+		f.secret(minURLPiece, vs...)
+	}
 	if p, ok := u.User.Password(); ok {
 		f.secret(minTokenLen, p)
 	}

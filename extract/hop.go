@@ -121,7 +121,8 @@ func (f *fetch) graph(ctx context.Context, rawURL, shown, ifNoneMatch string) (*
 		if err != nil {
 			return nil, fmt.Errorf("get token: %w", err)
 		}
-		f.secret(minTokenLen, token)
+		// And as a server may echo it: URL-encoded, as query or path.
+		f.secret(minTokenLen, token, url.QueryEscape(token), url.PathEscape(token))
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
 			return nil, errors.New(errText(err))

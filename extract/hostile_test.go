@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -219,6 +220,26 @@ func TestDownloadURLPathCredentialIsMasked(t *testing.T) {
 			t.Fatalf("error = %v", err)
 		}
 		noSecret(t, everything(off, nil, err), cred)
+
+		// The page echoes one piece of its link alone: the skiptoken's
+		// value, or a path segment.
+		skip, seg := "SkipTok3n"+cred, "PathSeg"+cred
+		var echo *hostile
+		echo = newHostile(t, func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "page2") {
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, "bad skiptoken %s in %s", r.URL.Query().Get("$skiptoken"), seg)
+				return
+			}
+			fmt.Fprintf(w, `{"value":[],"@odata.nextLink":"%s/beta/reports/page2/%s?$skiptoken=%s"}`, echo.srv.URL, seg, skip)
+		}, nil)
+		c = echo.client()
+		c.APIVersion = "beta"
+		p, err = c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7", Format: report.JSON})
+		if err == nil || !strings.Contains(err.Error(), "bad skiptoken") {
+			t.Fatalf("error = %v", err)
+		}
+		noSecret(t, everything(echo, p, err), skip, seg)
 	})
 }
 
@@ -361,6 +382,22 @@ func TestTokenIsScrubbedFromErrorText(t *testing.T) {
 			t.Fatalf("error = %v", err)
 		}
 		noSecret(t, everything(h, nil, err), tok, other)
+	})
+	t.Run("token URL-encoded", func(t *testing.T) {
+		t.Parallel()
+		// An opaque token with characters that URL encoding changes.
+		const opaque = "Tk-ABC+def/ghi=XYZ123"
+		h := newHostile(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"code":"InvalidAuthenticationToken","message":"bad token %s / %s"}}`, url.QueryEscape(opaque), url.PathEscape(opaque))
+		}, nil)
+		c := h.client()
+		c.Tokens = StaticToken(opaque)
+		_, err := c.Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
+		if err == nil || !strings.Contains(err.Error(), "bad token") {
+			t.Fatalf("error = %v", err)
+		}
+		noSecret(t, everything(h, nil, err), url.QueryEscape(opaque), url.PathEscape(opaque))
 	})
 	t.Run("plain body", func(t *testing.T) {
 		t.Parallel()
