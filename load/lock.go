@@ -57,9 +57,13 @@ type HeldError struct {
 }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("the run lock of schema %s is held by backend pid %d (application_name %s, user %s, connected since %s), "+
+	since := "connected since " + e.Since.UTC().Format(time.RFC3339)
+	if e.Since.IsZero() {
+		since = "its connection time hidden: grant pg_read_all_stats to the ingest role to see more"
+	}
+	return fmt.Sprintf("the run lock of schema %s is held by backend pid %d (application_name %s, user %s, %s), "+
 		"which is not a running ingest run of this schema; end that session (SELECT pg_terminate_backend(%d)) or find out why it holds the lock",
-		e.Schema, e.PID, strconv.Quote(e.ApplicationName), strconv.Quote(e.User), e.Since.UTC().Format(time.RFC3339), e.PID)
+		e.Schema, e.PID, strconv.Quote(e.ApplicationName), strconv.Quote(e.User), since, e.PID)
 }
 
 // RunLock is a held run lock; Release gives it back.
@@ -170,7 +174,10 @@ func (db *DB) abandonDeadRuns(ctx context.Context, conn *pgxpool.Conn) error {
 	abandon := `UPDATE ` + runs + ` r SET status = 'failed', finished_at = now(),
 		error = 'abandoned: the process ended before recording the end of the run'
 		WHERE status = 'running' AND NOT EXISTS (
-			SELECT 1 FROM pg_stat_activity a WHERE a.pid = r.backend_pid AND a.backend_start = r.backend_start)`
+			SELECT 1 FROM pg_stat_activity a WHERE a.pid = r.backend_pid
+				-- another role's backend_start may be hidden (NULL): then
+				-- the run is taken as alive, never abandoned while it lives
+				AND (a.backend_start = r.backend_start OR a.backend_start IS NULL))`
 	_, err := conn.Exec(ctx, abandon)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42703" { // a schema from before backend_pid: its runs predate it
@@ -226,7 +233,13 @@ func (db *DB) lockHolder(ctx context.Context, conn *pgxpool.Conn) error {
 	for {
 		h := &HeldError{Schema: db.Schema}
 		var sameRole bool
-		err := conn.QueryRow(ctx, holderSQL, key).Scan(&h.PID, &h.ApplicationName, &h.User, &h.Since, &sameRole)
+		// pg_stat_activity hides backend_start (NULL) of another role's
+		// session from a role without pg_read_all_stats.
+		var since *time.Time
+		err := conn.QueryRow(ctx, holderSQL, key).Scan(&h.PID, &h.ApplicationName, &h.User, &since, &sameRole)
+		if since != nil {
+			h.Since = *since
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}

@@ -6,7 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/m365ingest/ingest/internal/pgtest"
 	"github.com/m365ingest/ingest/transform"
@@ -138,5 +142,65 @@ func TestCollidingSchemasRunAtOnce(t *testing.T) {
 		}
 		defer l.Release()
 		locks = append(locks, l)
+	}
+}
+
+// TestLockHeldByAnotherRoleAsOrdinaryRole: ingest running as a role without
+// pg_read_all_stats cannot see another role's backend_start. A stranger
+// holding the lock must still be named (a *HeldError), not turn into a scan
+// error; a live run of another role must not look dead to abandonDeadRuns.
+func TestLockHeldByAnotherRoleAsOrdinaryRole(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	admin := b.db.Pool
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	ingestRole, stranger := "ingest_"+hex.EncodeToString(suffix), "stranger_"+hex.EncodeToString(suffix)
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE ROLE %s LOGIN NOSUPERUSER`, ingestRole),
+		fmt.Sprintf(`CREATE ROLE %s LOGIN NOSUPERUSER`, stranger),
+		fmt.Sprintf(`GRANT USAGE ON SCHEMA %s TO %s`, b.db.Schema, ingestRole),
+		fmt.Sprintf(`GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA %s TO %s`, b.db.Schema, ingestRole),
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{
+			fmt.Sprintf(`REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s`, b.db.Schema, ingestRole),
+			fmt.Sprintf(`REVOKE ALL ON SCHEMA %s FROM %s`, b.db.Schema, ingestRole),
+			`DROP ROLE IF EXISTS ` + ingestRole, `DROP ROLE IF EXISTS ` + stranger,
+		} {
+			admin.Exec(context.Background(), q)
+		}
+	})
+	as := func(role string) string {
+		t.Helper()
+		u, err := url.Parse(pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.User(role)
+		return u.String()
+	}
+	held, err := pgx.Connect(ctx, as(stranger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close(ctx)
+	if _, err := held.Exec(ctx, `SELECT pg_advisory_lock($1)`, RunLockKey(b.db.Schema)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Connect(ctx, as(ingestRole), b.db.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.LockRun(ctx, 0)
+	var he *HeldError
+	if !errors.As(err, &he) || he.User != stranger || !strings.Contains(err.Error(), "pg_read_all_stats") {
+		t.Fatalf("LockRun as %s with %s holding the lock: %v; want a *HeldError naming %s", ingestRole, stranger, err, stranger)
 	}
 }
