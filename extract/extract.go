@@ -451,6 +451,13 @@ func (f *fetch) readPayload(resp *http.Response) (p *Payload, retryable bool, er
 	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
 		return nil, true, fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength)
 	}
+	// A body without Content-Length or chunks ends where the connection
+	// does: a cut one looks whole. A CSV ends in a line break; one that
+	// stops mid-line was cut (its last value may be short).
+	closeDelimited := resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked")
+	if closeDelimited && f.req.Format == report.CSV && len(body) > 0 && body[len(body)-1] != '\n' {
+		return nil, true, fmt.Errorf("body of %d bytes without Content-Length ends mid-line: the connection may have been cut", len(body))
+	}
 	return &Payload{
 		Body: body, Status: resp.StatusCode, ETag: resp.Header.Get("ETag"),
 		ContentType: resp.Header.Get("Content-Type"), SHA256: sha256Hex(body), Pages: 1,

@@ -575,3 +575,46 @@ func TestUnsolicited304IsAFailure(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseDelimitedBodyCutMidLine: a download without Content-Length ends
+// where its connection does, so a body cut inside its last value (306 sent
+// as 30) looks whole and its rows would pass every later check. A CSV ends
+// in a line break: one that ends mid-line fails (after the retries), and
+// the same body with its final line break loads.
+func TestCloseDelimitedBodyCutMidLine(t *testing.T) {
+	t.Parallel()
+	const whole = "Report Refresh Date,Report Date,Report Period,IM\r\n2026-11-22,2026-11-22,7,306\r\n"
+	serve := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			fmt.Fprint(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"+body)
+			buf.Flush()
+		}
+	}
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+	}{
+		{"cut mid-line", whole[:len(whole)-3], false},
+		{"whole", whole, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var h *hostile
+			h = newHostile(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, h.srv.URL+"/dl", http.StatusFound)
+			}, serve(tc.body))
+			p, err := h.client().Fetch(context.Background(), Request{Report: spec(t), Period: "D7"})
+			switch {
+			case tc.ok && (err != nil || string(p.Body) != tc.body):
+				t.Fatalf("payload %v, error %v; want the whole body", p, err)
+			case !tc.ok && (err == nil || !strings.Contains(err.Error(), "ends mid-line")):
+				t.Fatalf("payload %v, error %v; want a failure saying it ends mid-line", p, err)
+			}
+		})
+	}
+}
