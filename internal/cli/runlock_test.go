@@ -176,8 +176,11 @@ func TestTimeouts(t *testing.T) {
 			if code != ExitFailed || !strings.Contains(last, tc.want) {
 				t.Fatalf("exit %d, last line %q; want 1 and %q\n%s", code, last, tc.want, out)
 			}
-			if got := b.scalar(t, `SELECT status || ': ' || error FROM S.ingest_runs`); !strings.HasPrefix(got, "failed: ") || !strings.Contains(got, tc.want) {
-				t.Errorf("ingest_runs: %s, want failed with %q", got, tc.want)
+			if got := b.scalar(t, `SELECT status || ': ' || error FROM S.ingest_runs`); !strings.HasPrefix(got, "failed: ") || strings.Count(got, tc.want) != 1 {
+				t.Errorf("ingest_runs: %s, want failed with %q once", got, tc.want)
+			}
+			if n := strings.Count(last, "(--"); n != 1 {
+				t.Errorf("last line %q names the flag %d times, want once", last, n)
 			}
 			if got := b.scalar(t, `SELECT outcome || ': ' || error FROM S.report_fetches`); !strings.HasPrefix(got, "failed: ") || !strings.Contains(got, tc.want) {
 				t.Errorf("report_fetches: %s, want failed with %q", got, tc.want)

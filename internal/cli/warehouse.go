@@ -257,14 +257,22 @@ func stopped(ctx context.Context, db *load.DB, err error) error {
 		}
 		return cause
 	}
-	if load.StatementTimedOut(err) {
+	var said *statementTimedOut
+	if load.StatementTimedOut(err) && !errors.As(err, &said) {
 		if d := db.StatementTimeout(); d > 0 {
-			return fmt.Errorf("%w (--statement-timeout %s)", err, shortDuration(d))
+			return &statementTimedOut{fmt.Errorf("%w (--statement-timeout %s)", err, shortDuration(d))}
 		}
-		return fmt.Errorf("%w (the database URL's statement_timeout)", err)
+		return &statementTimedOut{fmt.Errorf("%w (the database URL's statement_timeout)", err)}
 	}
 	return err
 }
+
+// statementTimedOut is a statement timeout that says which setting it was,
+// so that saying it again (an item's error is the run's too) is not done.
+type statementTimedOut struct{ err error }
+
+func (e *statementTimedOut) Error() string { return e.err.Error() }
+func (e *statementTimedOut) Unwrap() error { return e.err }
 
 func finishRun(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, runErr error) error {
 	err := db.FinishRun(ctx, runID, runErr)
