@@ -204,3 +204,41 @@ func TestLockHeldByAnotherRoleAsOrdinaryRole(t *testing.T) {
 		t.Fatalf("LockRun as %s with %s holding the lock: %v; want a *HeldError naming %s", ingestRole, stranger, err, stranger)
 	}
 }
+
+// TestLockSessionNeverTimesOut: the run lock lives on an idle session, which
+// a role's or the URL's idle_session_timeout would end (and the lock with
+// it). The lock's session turns both idle timeouts off, whatever the
+// connection was given.
+func TestLockSessionNeverTimesOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("idle_session_timeout", "200ms")
+	q.Set("idle_in_transaction_session_timeout", "200ms")
+	u.RawQuery = q.Encode()
+	db, err := Connect(ctx, u.String(), b.db.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var pooled string
+	if err := db.Pool.QueryRow(ctx, `SHOW idle_session_timeout`).Scan(&pooled); err != nil || pooled != "200ms" {
+		t.Fatalf("a pooled session has idle_session_timeout %q (%v): the test would show nothing", pooled, err)
+	}
+	l, err := db.LockRun(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	for _, name := range []string{"idle_session_timeout", "idle_in_transaction_session_timeout"} {
+		var v string
+		if err := l.conn.QueryRow(ctx, `SHOW `+name).Scan(&v); err != nil || v != "0" {
+			t.Errorf("the lock's session has %s %q (%v), want 0", name, v, err)
+		}
+	}
+}
