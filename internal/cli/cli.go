@@ -16,6 +16,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 )
@@ -61,7 +62,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *load.ConfigError
-	if errors.As(err, &ue) || errors.As(err, &ce) {
+	var re *pipeline.RejectedError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) {
 		return ExitUsage
 	}
 	return ExitFailed
