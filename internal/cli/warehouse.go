@@ -54,8 +54,8 @@ func lockWait(c *ucli.Context) (time.Duration, error) {
 }
 
 // execute runs a loading command's plan: it fills in what the lock flags
-// say (timeouts, how long to wait), connects, and hands the run to the
-// pipeline. A *load.ConfigError from connecting exits 2 (see exitCode).
+// say (timeouts, how long to wait) and leaves it for later (see
+// parseAndRun), which connects and hands the run to the pipeline. A *load.ConfigError from connecting exits 2 (see exitCode).
 func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 	stmtTimeout, runTimeout, err := runLimits(c)
 	if err != nil {
@@ -67,13 +67,15 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		p.Now = h.clock.Now
 	}
 	p.BeforeLoad = h.beforeLoad
-	db, err := openDB(c, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
-	return pipeline.Execute(c.Context, env, db, p)
+	return later(c, func() error {
+		db, err := openDB(c, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
+		return pipeline.Execute(c.Context, env, db, p)
+	})
 }
 
 func grantReaderCommand() *ucli.Command {
