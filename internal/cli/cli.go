@@ -16,6 +16,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
@@ -87,7 +88,8 @@ func exitCode(err error) int {
 	var ue *usageError
 	var ce *load.ConfigError
 	var re *pipeline.RejectedError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) {
+	var ae *auth.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &ae) {
 		return ExitUsage
 	}
 	return ExitFailed

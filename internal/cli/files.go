@@ -17,6 +17,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
@@ -50,7 +51,7 @@ func loadFileCommand() *ucli.Command {
 			if c.String("tenant-id") == "" {
 				return usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
 			}
-			if !isGUID(c.String("tenant-id")) {
+			if !auth.IsGUID(c.String("tenant-id")) {
 				return usagef("load-file: --tenant-id %q is not a GUID: files carry no token to resolve a domain, so give the tenant id itself", c.String("tenant-id"))
 			}
 			if c.NArg() == 0 {
