@@ -16,6 +16,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/internal/auth"
+	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 )
@@ -40,18 +42,42 @@ func usagef(format string, args ...any) error {
 // Main runs ingest with args (args[0] is the program name) and returns the
 // exit code. Errors are printed to stderr on one line.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	// urfave/cli v2 keeps package-level state (its HelpFlag, command setup),
-	// so two apps must not run at once in one process; tests do that.
-	appMu.Lock()
-	defer appMu.Unlock()
-	app := newApp(stdout, stderr, version)
-	app.Metadata["args"] = args
-	err := app.RunContext(ctx, args)
+	err := parseAndRun(ctx, args, stdout, stderr, version)
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "ingest: %s\n", text.OneLine(err.Error()))
 	return exitCode(err)
+}
+
+// parseAndRun runs the app in two steps. urfave/cli v2 writes package-level
+// state while it sets up and parses (its HelpFlag's defaults, its help
+// command's name and separator), so two apps must not do that at once in
+// one process (tests do run several): that step holds appMu. A command
+// whose work takes long (a loading run) does not do it in its Action: it
+// leaves it with later, and the work runs here once urfave/cli is done,
+// without the mutex, so that runs in one process go concurrently.
+func parseAndRun(ctx context.Context, args []string, stdout, stderr io.Writer, version string) error {
+	appMu.Lock()
+	app := newApp(stdout, stderr, version)
+	app.Metadata["args"] = args
+	err := app.RunContext(ctx, args)
+	work, _ := app.Metadata[laterKey].(func() error)
+	appMu.Unlock()
+	if err != nil || work == nil {
+		return err
+	}
+	return work()
+}
+
+// laterKey is where later keeps a command's work in the app's Metadata.
+const laterKey = "later"
+
+// later leaves work to run once urfave/cli has parsed the command line (see
+// parseAndRun). The work may read c's flags but not change them.
+func later(c *ucli.Context, work func() error) error {
+	c.App.Metadata[laterKey] = work
+	return nil
 }
 
 // exitCode decides the exit code of an error by its type, never by its
@@ -61,12 +87,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *load.ConfigError
-	if errors.As(err, &ue) || errors.As(err, &ce) {
+	var re *pipeline.RejectedError
+	var ae *auth.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &ae) {
 		return ExitUsage
 	}
 	return ExitFailed
 }
 
+// appMu serialises urfave/cli's setup and parsing (see parseAndRun).
 var appMu sync.Mutex
 
 func newApp(stdout, stderr io.Writer, version string) *ucli.App {

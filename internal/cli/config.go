@@ -4,26 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/localpg"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
@@ -166,7 +157,7 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 	// claim, no --tenant-id) is refused before the warehouse is touched.
 	// The azidentity modes that need a tenant have checked it already.
 	if st, ok := tokens.(extract.StaticToken); ok {
-		if _, err := resolveTenant(c.String("tenant-id"), string(st)); err != nil {
+		if _, err := auth.ResolveTenant(c.String("tenant-id"), string(st)); err != nil {
 			return nil, err
 		}
 	}
@@ -200,12 +191,12 @@ func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSet
 		}
 		err = fmt.Errorf("get a token (--auth %s; scope %s): %w", mode, gc.cloud.Scope(), err)
 		var te *extract.TokenError
-		if (errors.As(err, &te) && te.Rejected()) || (credentialUnavailable(err) && ctx.Err() == nil) {
+		if (errors.As(err, &te) && te.Rejected()) || (auth.CredentialUnavailable(err) && ctx.Err() == nil) {
 			return nil, &usageError{err}
 		}
 		return nil, err
 	}
-	tenant, err := resolveTenant(gc.setup.tenant, tok)
+	tenant, err := auth.ResolveTenant(gc.setup.tenant, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -216,254 +207,32 @@ func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSet
 	return &g, nil
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isGUID(s string) bool { return guidRE.MatchString(s) }
-
-// resolveTenant decides the tenant_id that a run's rows carry: a GUID, lower
-// case. The token's tid claim is the truth when it has one: a configured
-// GUID must be the same tenant, and a configured domain (which azidentity
-// accepts, such as contoso.onmicrosoft.com) gives way to it. Without a tid
-// claim the configured tenant must be the GUID itself.
-func resolveTenant(configured, token string) (string, error) {
-	tid, ok := extract.TenantFromToken(token)
-	switch {
-	case ok && !isGUID(tid):
-		return "", usagef("the token's tid claim %q is not a tenant id (a GUID)", tid)
-	case ok && isGUID(configured) && !strings.EqualFold(configured, tid):
-		return "", usagef("--tenant-id %s is not the tenant the token was issued for (its tid claim is %s)", configured, tid)
-	case ok:
-		return strings.ToLower(tid), nil
-	case configured == "":
-		return "", usagef("tenant id unknown: set --tenant-id or AZURE_TENANT_ID (the token has no tid claim)")
-	case !isGUID(configured):
-		return "", usagef("--tenant-id %q is not a GUID and the token has no tid claim to resolve it: give the tenant id (a GUID)", configured)
-	}
-	return strings.ToLower(configured), nil
-}
-
-// tokenSource builds the credential --auth asks for and returns the mode it
-// resolved to, and, when --auth auto chose it, why.
+// tokenSource builds the credential --auth asks for (see auth.Build) from
+// the flags, and returns the mode it resolved to, and, when --auth auto
+// chose it, why.
 func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (mode, why string, _ extract.TokenSource, _ error) {
-	var accessToken, clientSecret, certPassword string
+	o := auth.Options{
+		Mode: c.String("auth"), Cloud: cl,
+		TenantID: c.String("tenant-id"), ClientID: c.String("client-id"), AuthorityHost: c.String("authority-host"),
+		CertificatePath: c.String("client-certificate-path"), FederatedTokenFile: c.String("federated-token-file"),
+		Sources:       map[string]string{},
+		AuthTransport: h.authTransport, Metadata: h.metadata, LookPath: h.lookPath,
+	}
 	for _, sv := range []struct {
 		name string
 		v    *string
-	}{{"access-token", &accessToken}, {"client-secret", &clientSecret}, {"client-certificate-password", &certPassword}} {
+	}{{"access-token", &o.AccessToken}, {"client-secret", &o.ClientSecret}, {"client-certificate-password", &o.CertificatePassword}} {
 		v, err := secretValue(c, sv.name)
 		if err != nil {
 			return "", "", nil, err
 		}
 		*sv.v = v
 	}
-	mode, why = c.String("auth"), ""
-	if mode == "auto" {
-		var err error
-		if mode, why, err = autoMode(c, h, accessToken, clientSecret); err != nil {
-			return "", "", nil, err
-		}
+	for _, name := range []string{"access-token", "client-secret", "client-certificate-path", "federated-token-file"} {
+		o.Sources[name] = source(c, name)
 	}
-	if mode != "token" && accessToken != "" {
-		return "", "", nil, usagef("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
-	}
-	tenant, clientID := c.String("tenant-id"), c.String("client-id")
-	need := func(pairs ...string) error {
-		var missing []string
-		for i := 0; i < len(pairs); i += 2 {
-			if pairs[i+1] == "" {
-				missing = append(missing, pairs[i])
-			}
-		}
-		if len(missing) > 0 {
-			return usagef("--auth %s needs %s", mode, strings.Join(missing, ", "))
-		}
-		return nil
-	}
-	authority := cl.Azure
-	customAuthority := false
-	if a := c.String("authority-host"); a != "" {
-		u, err := url.Parse(a)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
-			return "", "", nil, usagef("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
-		}
-		authority = cloud.Configuration{ActiveDirectoryAuthorityHost: a, Services: cl.Azure.Services}
-		customAuthority = true
-	}
-	opts := azcore.ClientOptions{Cloud: authority}
-	if h.authTransport != nil {
-		opts.Transport = h.authTransport
-	}
-	var cred azcore.TokenCredential
-	var err error
-	switch mode {
-	case "token":
-		if accessToken == "" {
-			return "", "", nil, usagef("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
-		}
-		return mode, why, extract.StaticToken(accessToken), nil
-	case "client-secret":
-		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", clientSecret); err != nil {
-			return "", "", nil, err
-		}
-		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, clientSecret,
-			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
-	case "client-certificate":
-		path := c.String("client-certificate-path")
-		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-certificate-path (AZURE_CLIENT_CERTIFICATE_PATH)", path); err != nil {
-			return "", "", nil, err
-		}
-		data, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return "", "", nil, usagef("--client-certificate-path: %v", rerr)
-		}
-		certs, key, perr := azidentity.ParseCertificates(data, []byte(certPassword))
-		if perr != nil {
-			return "", "", nil, usagef("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
-		}
-		cred, err = azidentity.NewClientCertificateCredential(tenant, clientID, certs, key,
-			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
-	case "managed-identity":
-		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
-		if clientID != "" {
-			o.ID = azidentity.ClientID(clientID)
-		}
-		cred, err = azidentity.NewManagedIdentityCredential(o)
-	case "workload-identity":
-		file := c.String("federated-token-file")
-		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--federated-token-file (AZURE_FEDERATED_TOKEN_FILE)", file); err != nil {
-			return "", "", nil, err
-		}
-		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-			ClientOptions: opts, ClientID: clientID, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: customAuthority})
-	case "azure-cli":
-		cred, err = azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
-	case "default":
-		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
-			ClientOptions: opts, TenantID: tenant, DisableInstanceDiscovery: customAuthority})
-	default:
-		return "", "", nil, usagef("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
-	}
-	if err != nil {
-		return "", "", nil, usagef("--auth %s: %v", mode, err)
-	}
-	return mode, why, extract.CredentialToken{Credential: cred, Scope: cl.Scope()}, nil
+	return auth.Build(c.Context, o)
 }
-
-// credentialUnavailable reports whether azidentity found no credential
-// where the mode looks for one (no managed identity on this host, the Azure
-// CLI not logged in, nothing in DefaultAzureCredential's chain): its
-// credentialUnavailableError is unexported, but like AuthenticationFailedError
-// (which is a refusal or a failure, not an absence) it is NonRetriable.
-func credentialUnavailable(err error) bool {
-	var afe *azidentity.AuthenticationFailedError
-	var nr interface{ NonRetriable() }
-	return !errors.As(err, &afe) && errors.As(err, &nr)
-}
-
-// noCredentials is what --auth auto says when it finds no credential.
-const noCredentials = "no credentials configured (--auth auto found none): set GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE (--auth token); " +
-	"or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_SECRET_FILE or AZURE_CLIENT_CERTIFICATE_PATH (an app registration); " +
-	"or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (workload identity); " +
-	"or give --auth managed-identity on an Azure host, or --auth azure-cli after az login"
-
-// autoMode is the mode --auth auto resolves to, and why: the first of
-//
-//   - token: an access token is given (GRAPH_ACCESS_TOKEN(_FILE));
-//   - client-secret: a client secret is (AZURE_CLIENT_SECRET(_FILE));
-//   - client-certificate: a certificate is (AZURE_CLIENT_CERTIFICATE_PATH);
-//   - workload-identity: a federated token file is (AZURE_FEDERATED_TOKEN_FILE);
-//   - managed-identity: the host provides one (see managedIdentityHost);
-//   - azure-cli: the az command is on PATH;
-//
-// and with none of them a usage error that says what to set. Unlike
-// DefaultAzureCredential, it never asks an instance-metadata endpoint for a
-// token on a host that is not Azure's.
-func autoMode(c *ucli.Context, h hooks, accessToken, clientSecret string) (mode, why string, err error) {
-	switch {
-	case accessToken != "":
-		return "token", source(c, "access-token") + " is set", nil
-	case clientSecret != "":
-		return "client-secret", source(c, "client-secret") + " is set", nil
-	case c.String("client-certificate-path") != "":
-		return "client-certificate", source(c, "client-certificate-path") + " is set", nil
-	case c.String("federated-token-file") != "":
-		return "workload-identity", source(c, "federated-token-file") + " is set", nil
-	}
-	if why := managedIdentityHost(c.Context, h); why != "" {
-		return "managed-identity", why, nil
-	}
-	lookPath := exec.LookPath
-	if h.lookPath != nil {
-		lookPath = h.lookPath
-	}
-	if path, err := lookPath("az"); err == nil {
-		return "azure-cli", "the Azure CLI is at " + path, nil
-	}
-	return "", "", usagef("%s", noCredentials)
-}
-
-// managedIdentityHost says why this host has a managed identity, or "" when
-// it has none: the variables azidentity's ManagedIdentityCredential reads
-// to find App Service, Functions, Container Apps and Service Fabric
-// (IDENTITY_ENDPOINT), Cloud Shell and Azure ML (MSI_ENDPOINT) or Azure Arc
-// (IMDS_ENDPOINT, or its agent installed), else an Azure VM (also a scale
-// set or an AKS node): Azure's instance metadata service answering as
-// Azure's (see azureIMDS).
-func managedIdentityHost(ctx context.Context, h hooks) string {
-	for _, v := range []string{"IDENTITY_ENDPOINT", "MSI_ENDPOINT", "IMDS_ENDPOINT"} {
-		if os.Getenv(v) != "" {
-			return v + " is set"
-		}
-	}
-	if src, err := managedidentity.GetSource(); err == nil && src == managedidentity.AzureArc {
-		return "the Azure Arc agent is installed"
-	}
-	if cloud := azureIMDS(ctx, h); cloud != "" {
-		return "Azure's instance metadata service answers (" + cloud + ")"
-	}
-	return ""
-}
-
-// imdsURL asks Azure's instance metadata service (IMDS) the host's Azure
-// cloud; imdsTimeout bounds the question, as azidentity bounds its own probe.
-const (
-	imdsURL     = "http://169.254.169.254/metadata/instance/compute/azEnvironment?api-version=2021-02-01&format=text"
-	imdsTimeout = time.Second
-)
-
-// azureIMDS is the Azure cloud (AzurePublicCloud, AzureUSGovernmentCloud,
-// AzureChinaCloud) that the instance metadata service names, or "" when
-// nothing answers as Azure's does: 200 and such a name to a request with
-// the Metadata header. Other clouds' metadata services, and whatever else
-// listens at 169.254.169.254 (a proxy answering 403, say), answer
-// otherwise. No proxy is used: the address is the host's own.
-func azureIMDS(ctx context.Context, h hooks) string {
-	rt := h.metadata
-	if rt == nil {
-		rt = &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: imdsTimeout}).DialContext}
-	}
-	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, imdsURL, nil)
-	if err != nil {
-		return ""
-	}
-	req.Header.Set("Metadata", "true")
-	client := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64))
-	name := strings.TrimSpace(string(body))
-	if err != nil || resp.StatusCode != http.StatusOK || !imdsCloudRE.MatchString(name) {
-		return ""
-	}
-	return name
-}
-
-var imdsCloudRE = regexp.MustCompile(`^Azure[A-Za-z]*Cloud$`)
 
 func hostname() string {
 	h, _ := os.Hostname()

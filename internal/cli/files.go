@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -20,10 +17,11 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/auth"
+	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
-	"github.com/m365ingest/ingest/transform"
 )
 
 func loadFileCommand() *ucli.Command {
@@ -53,7 +51,7 @@ func loadFileCommand() *ucli.Command {
 			if c.String("tenant-id") == "" {
 				return usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
 			}
-			if !isGUID(c.String("tenant-id")) {
+			if !auth.IsGUID(c.String("tenant-id")) {
 				return usagef("load-file: --tenant-id %q is not a GUID: files carry no token to resolve a domain, so give the tenant id itself", c.String("tenant-id"))
 			}
 			if c.NArg() == 0 {
@@ -61,7 +59,7 @@ func loadFileCommand() *ucli.Command {
 			}
 			stdins, files := 0, []string{}
 			for _, a := range c.Args().Slice() {
-				if isStdin(a) {
+				if pipeline.IsStdin(a) {
 					stdins++
 				} else {
 					files = append(files, a)
@@ -98,31 +96,12 @@ func loadFileCommand() *ucli.Command {
 				return err
 			}
 			tenant, paths := strings.ToLower(c.String("tenant-id")), c.Args().Slice()
-			return execute(c, log, runPlan{
-				run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
-				wait: wait, noun: "files", byPerson: true, notLoaded: notLoaded(paths),
-				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
-					log = log.With("tenant", tenant, "report", spec.Name)
-					return &runWork{n: len(paths), workers: 1, log: log, item: func(i int) result {
-						path := paths[i]
-						if isStdin(path) {
-							path = stdinLabel
-						}
-						start := time.Now()
-						f := load.Fetch{RunID: runID, TenantID: tenant, Report: spec, Source: path}
-						body, err := readFile(ctx, paths[i], c.Int64("max-payload-bytes"))
-						if err != nil {
-							return failed(ctx, log, db, f, err)
-						}
-						format := sniffFormat(body, formatFlag)
-						sum := sha256.Sum256(body)
-						f.FetchedAt = time.Now().UTC()
-						f.Payload = &load.Payload{SHA256: hex.EncodeToString(sum[:]), Body: body, Format: format}
-						// A rejected file is not kept as a payload: the file
-						// is the source, and it would fail every replay.
-						f.DropOnFailure = true
-						return parseAndLoad(ctx, log.With("file", path), db, f, format, 0, start)
-					}}, nil
+			return execute(c, log, pipeline.Plan{
+				Run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
+				Wait: wait, Noun: "files", ByPerson: true, NotLoaded: notLoaded(paths),
+				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+					return r.FileWork(ctx, pipeline.Files{Tenant: tenant, Report: spec, Paths: paths,
+						MaxBytes: c.Int64("max-payload-bytes"), Format: formatFlag}), nil
 				},
 			})
 		},
@@ -152,75 +131,6 @@ func checkFile(path string) error {
 		return usagef("load-file: %s is a directory, not a file", path)
 	}
 	return nil
-}
-
-// stdinLabel names standard input (the FILE -) in errors, logs and the audit.
-const stdinLabel = "stdin"
-
-func isStdin(arg string) bool { return arg == "-" }
-
-// readFile reads a whole file of at most max bytes, or standard input for
-// -. It stops when ctx is done, even blocked on a FIFO or a terminal:
-// opening waits in a goroutine of its own, and reading ends when the file
-// is closed under it. Then the error is ctx's cause, not the closed file's.
-func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
-	type opened struct {
-		f   *os.File
-		err error
-	}
-	ch := make(chan opened, 1)
-	if isStdin(path) {
-		path = stdinLabel
-		ch <- opened{os.Stdin, nil}
-	} else {
-		go func() {
-			f, err := os.Open(path) // a FIFO's open waits for a writer
-			ch <- opened{f, err}
-		}()
-	}
-	var f *os.File
-	select {
-	case o := <-ch:
-		if o.err != nil {
-			return nil, o.err
-		}
-		f = o.f
-	case <-ctx.Done():
-		go func() {
-			if o := <-ch; o.f != nil {
-				o.f.Close()
-			}
-		}()
-		return nil, fmt.Errorf("read %s: %w", path, context.Cause(ctx))
-	}
-	if f != os.Stdin {
-		defer f.Close()
-	}
-	// A pipe's read waits in the poller, and Close wakes it.
-	defer context.AfterFunc(ctx, func() { f.Close() })()
-	body, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			err = context.Cause(ctx)
-		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", path, max)
-	}
-	return body, nil
-}
-
-// sniffFormat decides CSV or JSON: the flag if given, else the content
-// (transform.DetectFormat: JSON when it starts with '{' or '[' after any
-// byte-order mark), whatever the file is called: the CLI for Microsoft
-// 365's JSON is often saved as .csv, and an export as .txt.
-func sniffFormat(body []byte, flag string) report.Format {
-	if flag != "auto" {
-		f, _ := report.ParseFormat(flag)
-		return f
-	}
-	return transform.DetectFormat(body)
 }
 
 func replayCommand() *ucli.Command {
@@ -270,10 +180,11 @@ func replayCommand() *ucli.Command {
 				return err
 			}
 			selection := replaySelection(filter, only, skip)
-			return execute(c, log, runPlan{
-				run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
-				wait: wait, noun: "payloads", byPerson: true, notLoaded: "nothing was replayed",
-				prepare: func(ctx context.Context, db *load.DB, runID int64, log *slog.Logger) (*runWork, error) {
+			return execute(c, log, pipeline.Plan{
+				Run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
+				Wait: wait, Noun: "payloads", ByPerson: true, NotLoaded: "nothing was replayed",
+				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+					db, log := r.Store.(*load.DB), r.Log
 					var err error
 					if filter.SHA256, err = resolvePrefixes(ctx, db, "--sha256 (INGEST_REPLAY_SHA256)", only); err != nil {
 						return nil, err
@@ -312,14 +223,14 @@ func replayCommand() *ucli.Command {
 					}
 					log.Info("replay started", "payloads", len(stored), "left_out", len(leftOut))
 					causes := make([]error, len(stored))
-					return &runWork{n: len(stored), workers: 1, log: log, item: func(i int) result {
-						r := replayOne(ctx, log, db, runID, stored[i])
-						if r.err != nil {
-							causes[i] = r.err
-							r.err = fmt.Errorf("payload %s: %w", shortSHA(stored[i].SHA256), r.err)
+					return &pipeline.Work{N: len(stored), Workers: 1, Log: log, Item: func(i int) pipeline.Result {
+						res := r.ReplayOne(ctx, log, stored[i])
+						if res.Err != nil {
+							causes[i] = res.Err
+							res.Err = fmt.Errorf("payload %s: %w", shortSHA(stored[i].SHA256), res.Err)
 						}
-						return r
-					}, summary: func(w io.Writer) {
+						return res
+					}, Summary: func(w io.Writer) {
 						var bad []load.Stored
 						var why []error
 						for i, e := range causes {
@@ -334,24 +245,6 @@ func replayCommand() *ucli.Command {
 			})
 		},
 	}
-}
-
-// replayOne re-transforms and reloads one stored payload.
-func replayOne(ctx context.Context, log *slog.Logger, db *load.DB, runID int64, s load.Stored) result {
-	start := time.Now()
-	spec, err := report.Lookup(s.Report)
-	f := load.Fetch{RunID: runID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
-	if err != nil {
-		return result{report: s.Report, source: s.Source, outcome: "failed", err: err}
-	}
-	body, ct, err := db.PayloadBody(ctx, s.SHA256)
-	if err != nil {
-		return failed(ctx, log, db, f, err)
-	}
-	f.FetchedAt = time.Now().UTC()
-	f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
-	_, days, _ := report.ValidPeriod(s.Period)
-	return parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), db, f, s.Format, days, start)
 }
 
 // shaPrefixes reads a flag of sha256 prefixes: each 8 to 64 hex digits
@@ -444,7 +337,7 @@ func printPayloads(w io.Writer, title string, ps []load.Stored, causes []error) 
 		}
 		line := "  " + shortSHA(s.SHA256) + "\t" + s.Report + "\t" + period + "\t" + printable(s.Source)
 		if causes != nil {
-			line += "\t" + cut(text.OneLine(causes[i].Error()), 160)
+			line += "\t" + text.Cut(text.OneLine(causes[i].Error()), 160)
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -544,7 +437,7 @@ func statusCommand() *ucli.Command {
 				if r.FinishedAt != nil {
 					dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, cut(text.OneLine(r.Error), maxReason))
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, text.Cut(text.OneLine(r.Error), pipeline.MaxReason))
 			}
 			return w.Flush()
 		},

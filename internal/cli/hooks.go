@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -38,12 +37,4 @@ func withHooks(ctx context.Context, h hooks) context.Context {
 func hooksFrom(ctx context.Context) hooks {
 	h, _ := ctx.Value(hooksKey{}).(hooks)
 	return h
-}
-
-// clockNow is the time by the hooks' clock, else by the wall clock.
-func clockNow(ctx context.Context) time.Time {
-	if c := hooksFrom(ctx).clock; c != nil {
-		return c.Now()
-	}
-	return time.Now()
 }

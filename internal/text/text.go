@@ -21,3 +21,11 @@ func OneLine(s string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// Cut shortens s to n characters, the last one "…" when it had more.
+func Cut(s string, n int) string {
+	if rs := []rune(s); len(rs) > n {
+		return string(rs[:n-1]) + "…"
+	}
+	return s
+}

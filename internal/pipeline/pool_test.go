@@ -1,4 +1,4 @@
-package cli
+package pipeline
 
 import (
 	"sync"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestForEachIsBoundedAndConcurrent: forEach runs every index once, never
+// TestForEachIsBoundedAndConcurrent: ForEach runs every index once, never
 // more than workers at a time, and does run workers at a time (the first
 // three calls meet at a barrier that a sequential loop would never pass).
 func TestForEachIsBoundedAndConcurrent(t *testing.T) {
@@ -21,7 +21,7 @@ func TestForEachIsBoundedAndConcurrent(t *testing.T) {
 	)
 	barrier.Add(workers)
 	go func() { barrier.Wait(); close(met) }()
-	forEach(workers, n, func(i int) {
+	ForEach(workers, n, func(i int) {
 		cur := inflight.Add(1)
 		defer inflight.Add(-1)
 		for {
@@ -35,7 +35,7 @@ func TestForEachIsBoundedAndConcurrent(t *testing.T) {
 			barrier.Done()
 			select {
 			case <-met:
-			case <-time.After(30 * time.Second): // only reached when forEach is sequential
+			case <-time.After(30 * time.Second): // only reached when ForEach is sequential
 				t.Error("the first calls never ran at the same time")
 			}
 		}
