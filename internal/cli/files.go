@@ -91,10 +91,7 @@ func loadFileCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			wait, err := lockWait(c)
-			if err != nil {
-				return err
-			}
+			wait := lockWait(c)
 			tenant, paths := strings.ToLower(c.String("tenant-id")), c.Args().Slice()
 			return execute(c, log, pipeline.Plan{
 				Run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
@@ -175,10 +172,7 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			wait, err := lockWait(c)
-			if err != nil {
-				return err
-			}
+			wait := lockWait(c)
 			selection := replaySelection(filter, only, skip)
 			return execute(c, log, pipeline.Plan{
 				Run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},

@@ -70,10 +70,7 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 			if err != nil {
 				return err
 			}
-			wait, err := lockWait(c)
-			if err != nil {
-				return err
-			}
+			wait := lockWait(c)
 			return execute(c, log, pipeline.Plan{
 				Run:  load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)},
 				Wait: wait, Noun: "reports",

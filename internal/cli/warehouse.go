@@ -37,31 +37,23 @@ const (
 	defaultRunTimeout = 6 * time.Hour
 )
 
-// runLimits are --statement-timeout and --run-timeout (checkNumbers has
-// checked their ranges).
-func runLimits(c *ucli.Context) (statement, run time.Duration, err error) {
-	return c.Duration("statement-timeout"), c.Duration("run-timeout"), nil
-}
-
 // lockWait is how long to wait for the run lock: 0 (do not wait) unless
 // --wait (the default of load-file and replay), then --wait-timeout.
-func lockWait(c *ucli.Context) (time.Duration, error) {
+func lockWait(c *ucli.Context) time.Duration {
 	if !c.Bool("wait") {
-		return 0, nil
+		return 0
 	}
 	// checkNumbers has kept it within what lock_timeout takes.
-	return c.Duration("wait-timeout"), nil
+	return c.Duration("wait-timeout")
 }
 
 // execute runs a loading command's plan: it fills in what the lock flags
 // say (timeouts, how long to wait) and leaves it for later (see
 // parseAndRun), which connects and hands the run to the pipeline. A *load.ConfigError from connecting exits 2 (see exitCode).
 func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
-	stmtTimeout, runTimeout, err := runLimits(c)
-	if err != nil {
-		return err
-	}
-	p.StatementTimeout, p.StatementTimeoutSet, p.RunTimeout = stmtTimeout, c.IsSet("statement-timeout"), runTimeout
+	// checkNumbers has checked both against their ranges.
+	p.StatementTimeout, p.StatementTimeoutSet = c.Duration("statement-timeout"), c.IsSet("statement-timeout")
+	p.RunTimeout = c.Duration("run-timeout")
 	h := hooksFrom(c.Context)
 	if h.clock != nil {
 		p.Now = h.clock.Now
