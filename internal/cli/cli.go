@@ -81,15 +81,19 @@ func later(c *ucli.Context, work func() error) error {
 }
 
 // exitCode decides the exit code of an error by its type, never by its
-// text: bad usage (a *usageError) and configuration that the warehouse
+// text: bad usage (a *usageError), configuration that the warehouse
 // refuses (a *load.ConfigError: a database that does not exist, a schema
-// never migrated, an unknown role) exit 2; anything else, 1.
+// never migrated, an unknown role), credentials or a tenant that do not
+// add up (an *auth.ConfigError), a token Graph rejects (a
+// *pipeline.RejectedError) and a replay selection that the stored payloads
+// do not bear out (a *pipeline.SelectionError) exit 2; anything else, 1.
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *load.ConfigError
 	var re *pipeline.RejectedError
+	var se *pipeline.SelectionError
 	var ae *auth.ConfigError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &ae) {
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &se) || errors.As(err, &ae) {
 		return ExitUsage
 	}
 	return ExitFailed

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -151,14 +149,15 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			filter := load.StoredFilter{}
+			var reports []string
 			if len(c.StringSlice("report")) > 0 {
 				for _, s := range specs {
-					filter.Reports = append(filter.Reports, s.Name)
+					reports = append(reports, s.Name)
 				}
 			}
+			var since time.Time
 			if ts := c.Timestamp("since"); ts != nil {
-				filter.Since = *ts
+				since = *ts
 			}
 			only, err := shaPrefixes(c, "sha256", "INGEST_REPLAY_SHA256")
 			if err != nil {
@@ -173,68 +172,12 @@ func replayCommand() *ucli.Command {
 				return err
 			}
 			wait := lockWait(c)
-			selection := replaySelection(filter, only, skip)
+			rp := pipeline.Replay{Reports: reports, Since: since, Only: only, Skip: skip}
 			return execute(c, log, pipeline.Plan{
 				Run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
 				Wait: wait, Noun: "payloads", ByPerson: true, NotLoaded: "nothing was replayed",
 				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
-					db, log := r.Store.(*load.DB), r.Log
-					var err error
-					if filter.SHA256, err = resolvePrefixes(ctx, db, "--sha256 (INGEST_REPLAY_SHA256)", only); err != nil {
-						return nil, err
-					}
-					if filter.Skip, err = resolvePrefixes(ctx, db, "--skip-sha256 (INGEST_REPLAY_SKIP_SHA256)", skip); err != nil {
-						return nil, err
-					}
-					all, err := db.StoredPayloads(ctx, filter)
-					if err != nil {
-						return nil, err
-					}
-					for i, sha := range filter.SHA256 {
-						if !slices.ContainsFunc(all, func(s load.Stored) bool { return s.SHA256 == sha }) {
-							return nil, usagef("--sha256 (INGEST_REPLAY_SHA256) %s: payload %s is not selected by %s", only[i], shortSHA(sha), selection)
-						}
-					}
-					// By default a payload that never loaded stays out: it
-					// is kept as evidence of what Graph sent, and would fail
-					// every replay. --sha256 names it to replay it.
-					var stored, leftOut []load.Stored
-					for _, s := range all {
-						if s.Loaded || len(filter.SHA256) > 0 {
-							stored = append(stored, s)
-						} else {
-							leftOut = append(leftOut, s)
-							log.Warn("payload left out: it never loaded; replay it with --sha256", "sha256", s.SHA256, "report", s.Report,
-								"period", s.Period, "source", s.Source, "tenant", s.TenantID)
-						}
-					}
-					if len(stored) == 0 {
-						if selection == "" {
-							fmt.Fprintln(c.App.Writer, "no stored payloads to replay")
-						} else {
-							fmt.Fprintf(c.App.Writer, "no stored payloads match %s\n", selection)
-						}
-					}
-					log.Info("replay started", "payloads", len(stored), "left_out", len(leftOut))
-					causes := make([]error, len(stored))
-					return &pipeline.Work{N: len(stored), Workers: 1, Log: log, Item: func(i int) pipeline.Result {
-						res := r.ReplayOne(ctx, log, stored[i])
-						if res.Err != nil {
-							causes[i] = res.Err
-							res.Err = fmt.Errorf("payload %s: %w", shortSHA(stored[i].SHA256), res.Err)
-						}
-						return res
-					}, Summary: func(w io.Writer) {
-						var bad []load.Stored
-						var why []error
-						for i, e := range causes {
-							if e != nil {
-								bad, why = append(bad, stored[i]), append(why, e)
-							}
-						}
-						printPayloads(w, "Failed payloads (replay one alone with --sha256 PREFIX, leave one out with --skip-sha256 PREFIX):", bad, why)
-						printPayloads(w, "Left out, never loaded (replay one with --sha256 PREFIX):", leftOut, nil)
-					}}, nil
+					return r.ReplayWork(ctx, rp)
 				},
 			})
 		},
@@ -255,96 +198,6 @@ func shaPrefixes(c *ucli.Context, flag, env string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// resolvePrefixes turns sha256 prefixes into the stored payloads' sha256s,
-// one for each prefix: a prefix that matches none, or more than one, is a
-// usage error naming it.
-func resolvePrefixes(ctx context.Context, db *load.DB, flag string, prefixes []string) ([]string, error) {
-	var out []string
-	for _, p := range prefixes {
-		shas, err := db.PayloadsWithPrefix(ctx, p, 3)
-		if err != nil {
-			return nil, err
-		}
-		switch len(shas) {
-		case 0:
-			return nil, usagef("%s %s: no stored payload's sha256 starts so", flag, p)
-		case 1:
-			out = append(out, shas[0]) // one for each prefix, in order
-		default:
-			for i := range shas {
-				shas[i] = shortSHA(shas[i])
-			}
-			more := ""
-			if len(shas) > 2 {
-				shas, more = shas[:2], ", …"
-			}
-			return nil, usagef("%s %s is ambiguous: it starts %s%s; give more digits", flag, p, strings.Join(shas, ", "), more)
-		}
-	}
-	return out, nil
-}
-
-// replaySelection is the selection as given on the command line, for
-// messages: "" when nothing was given.
-func replaySelection(f load.StoredFilter, only, skip []string) string {
-	var parts []string
-	if len(f.Reports) > 0 {
-		parts = append(parts, "--report "+strings.Join(f.Reports, ","))
-	}
-	if !f.Since.IsZero() {
-		parts = append(parts, "--since "+f.Since.Format(time.DateOnly))
-	}
-	for _, p := range only {
-		parts = append(parts, "--sha256 "+p)
-	}
-	for _, p := range skip {
-		parts = append(parts, "--skip-sha256 "+p)
-	}
-	return strings.Join(parts, " ")
-}
-
-// shortSHA is how a payload is named to people: its sha256's first 12 hex
-// digits, enough to give back to --sha256.
-func shortSHA(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
-// printPayloads lists payloads under title, one a line: sha256 prefix,
-// report, period, source (a file name, or the Graph URL, which holds no
-// secret) and, when causes is given, why it failed. Nothing is printed
-// when ps is empty.
-func printPayloads(w io.Writer, title string, ps []load.Stored, causes []error) {
-	if len(ps) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "\n"+title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for i, s := range ps {
-		period := s.Period
-		if period == "" {
-			period = "-"
-		}
-		line := "  " + shortSHA(s.SHA256) + "\t" + s.Report + "\t" + period + "\t" + printable(s.Source)
-		if causes != nil {
-			line += "\t" + text.Cut(text.OneLine(causes[i].Error()), 160)
-		}
-		fmt.Fprintln(tw, line)
-	}
-	tw.Flush()
-}
-
-// printable is s, quoted when it holds a character that is not printable
-// (a file name with a newline or an escape sequence).
-func printable(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return strconv.Quote(s)
-	}
-	return s
 }
 
 func reportsCommand() *ucli.Command {
