@@ -16,6 +16,7 @@ import (
 	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/localpg"
+	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
@@ -100,29 +101,19 @@ func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
 	return db, nil
 }
 
-// graphSetup is the Graph side of a run's configuration.
+// graphSetup is the Graph side of a run's configuration as the flags give
+// it, validated but not yet used: no token has been asked for. The
+// client's Tokens are the credential's.
 type graphSetup struct {
-	client      *extract.Client
-	tenant      string
-	format      report.Format
-	force       bool
-	concurrency int
-}
-
-// graphConfig is the Graph side of a run's configuration as the flags give
-// it, validated but not yet used: no token has been asked for.
-type graphConfig struct {
-	setup  graphSetup // client without Tokens, tenant as configured
-	cloud  extract.Cloud
-	mode   string // --auth as resolved
-	why    string // why --auth auto resolved to mode ("" when --auth named it)
-	tokens extract.TokenSource
+	graph    pipeline.Graph // Tenant as connect resolves it
+	graphURL string
+	cred     *auth.Credential
 }
 
 // parseGraph validates the Graph flags and builds the credential, without
 // any network call: a mistake in them is a usage error before the run
 // touches the warehouse or Entra ID.
-func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
+func parseGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 	cl, err := extract.LookupCloud(c.String("cloud"))
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -146,76 +137,48 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphConfig, error) {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
 	}
 	h := hooksFrom(c.Context)
-	mode, why, tokens, err := tokenSource(c, cl, h)
+	o, err := authOptions(c, cl, h, log)
 	if err != nil {
 		return nil, err
 	}
-	if why != "" {
-		log.Debug("--auth auto chose "+mode, "auth", mode, "because", why)
+	cred, err := auth.Build(c.Context, o)
+	if err != nil {
+		return nil, err
 	}
-	// A token given as is is known now: a tenant it cannot tell (no tid
-	// claim, no --tenant-id) is refused before the warehouse is touched.
-	// The azidentity modes that need a tenant have checked it already.
-	if st, ok := tokens.(extract.StaticToken); ok {
-		if _, err := auth.ResolveTenant(c.String("tenant-id"), string(st)); err != nil {
-			return nil, err
-		}
+	client := &extract.Client{
+		GraphURL: graphURL, APIVersion: apiVersion, Tokens: cred.Tokens,
+		MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
+		MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
+		Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
 	}
-	return &graphConfig{
-		setup: graphSetup{
-			client: &extract.Client{
-				GraphURL: graphURL, APIVersion: apiVersion,
-				MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
-				MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
-				Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
-			},
-			tenant:      c.String("tenant-id"),
-			format:      format,
-			force:       c.Bool("force"),
-			concurrency: c.Int("concurrency"),
-		},
-		cloud: cl, mode: mode, why: why, tokens: tokens,
+	return &graphSetup{
+		graph:    pipeline.Graph{Client: client, Limiter: client.Limiter, Format: format, Force: c.Bool("force"), Concurrency: c.Int("concurrency")},
+		graphURL: graphURL, cred: cred,
 	}, nil
 }
 
-// connect fetches a token up front (azidentity caches it) so that bad
-// credentials fail before any report, and resolves the tenant with its tid
-// claim. A rejected credential, or a tenant that does not add up, is a usage
-// error.
-func (gc *graphConfig) connect(ctx context.Context, log *slog.Logger) (*graphSetup, error) {
-	tok, err := gc.tokens.Token(ctx)
+// connect asks for the token and resolves the tenant (see
+// auth.Credential.Connect): the Graph side of the run, ready.
+func (gs *graphSetup) connect(ctx context.Context, log *slog.Logger) (pipeline.Graph, error) {
+	tenant, err := gs.cred.Connect(ctx)
 	if err != nil {
-		mode := gc.mode
-		if gc.why != "" {
-			mode += ", chosen by --auth auto: " + gc.why
-		}
-		err = fmt.Errorf("get a token (--auth %s; scope %s): %w", mode, gc.cloud.Scope(), err)
-		var te *extract.TokenError
-		if (errors.As(err, &te) && te.Rejected()) || (auth.CredentialUnavailable(err) && ctx.Err() == nil) {
-			return nil, &usageError{err}
-		}
-		return nil, err
+		return pipeline.Graph{}, err
 	}
-	tenant, err := auth.ResolveTenant(gc.setup.tenant, tok)
-	if err != nil {
-		return nil, err
-	}
-	g := gc.setup
-	g.client.Tokens = gc.tokens
-	g.tenant = tenant
-	log.Debug("graph configured", "auth", gc.mode, "cloud", gc.cloud.Name, "graph_url", g.client.GraphURL, "scope", gc.cloud.Scope(), "tenant", tenant)
-	return &g, nil
+	g := gs.graph
+	g.Tenant = tenant
+	log.Debug("graph configured", "auth", gs.cred.Mode, "cloud", gs.cred.Cloud.Name, "graph_url", gs.graphURL,
+		"scope", gs.cred.Cloud.Scope(), "tenant", tenant)
+	return g, nil
 }
 
-// tokenSource builds the credential --auth asks for (see auth.Build) from
-// the flags, and returns the mode it resolved to, and, when --auth auto
-// chose it, why.
-func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (mode, why string, _ extract.TokenSource, _ error) {
+// authOptions are the credential's options (see auth.Build) as the flags
+// give them, secrets read from their files.
+func authOptions(c *ucli.Context, cl extract.Cloud, h hooks, log *slog.Logger) (auth.Options, error) {
 	o := auth.Options{
 		Mode: c.String("auth"), Cloud: cl,
 		TenantID: c.String("tenant-id"), ClientID: c.String("client-id"), AuthorityHost: c.String("authority-host"),
 		CertificatePath: c.String("client-certificate-path"), FederatedTokenFile: c.String("federated-token-file"),
-		Sources:       map[string]string{},
+		Sources: map[string]string{}, Log: log,
 		AuthTransport: h.authTransport, Metadata: h.metadata, LookPath: h.lookPath,
 	}
 	for _, sv := range []struct {
@@ -224,14 +187,14 @@ func tokenSource(c *ucli.Context, cl extract.Cloud, h hooks) (mode, why string, 
 	}{{"access-token", &o.AccessToken}, {"client-secret", &o.ClientSecret}, {"client-certificate-password", &o.CertificatePassword}} {
 		v, err := secretValue(c, sv.name)
 		if err != nil {
-			return "", "", nil, err
+			return auth.Options{}, err
 		}
 		*sv.v = v
 	}
 	for _, name := range []string{"access-token", "client-secret", "client-certificate-path", "federated-token-file"} {
 		o.Sources[name] = source(c, name)
 	}
-	return auth.Build(c.Context, o)
+	return o, nil
 }
 
 func hostname() string {

@@ -79,8 +79,7 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 					if err != nil {
 						return nil, err
 					}
-					return r.GraphWork(ctx, pipeline.Graph{Client: g.client, Limiter: g.client.Limiter, Tenant: g.tenant,
-						Format: g.format, Force: g.force, Concurrency: g.concurrency}, specs, period, days), nil
+					return r.GraphWork(ctx, g, specs, period, days), nil
 				},
 			})
 		},
