@@ -189,47 +189,63 @@ func argsOf(c *ucli.Context) []string {
 	return args
 }
 
-// newLogger builds the logger from --log-level and --log-format: text on a
-// terminal, JSON otherwise. Every command builds its one logger here, which
-// is where it warns of secrets given on the command line.
-func newLogger(c *ucli.Context) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return nil, usagef("invalid --log-level %q: want debug, info, warn or error", c.String("log-level"))
+// execute runs a loading command's plan: it fills in what the lock flags
+// say (timeouts, how long to wait) and leaves it for later (see
+// parseAndRun), which connects and hands the run to the pipeline. A *load.ConfigError from connecting exits 2 (see exitCode).
+func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
+	// checkNumbers has checked both against their ranges.
+	p.StatementTimeout, p.StatementTimeoutSet = c.Duration("statement-timeout"), c.IsSet("statement-timeout")
+	p.RunTimeout = c.Duration("run-timeout")
+	h := hooksFrom(c.Context)
+	if h.clock != nil {
+		p.Now = h.clock.Now
 	}
-	w := c.App.ErrWriter
-	opts := &slog.HandlerOptions{Level: level}
-	var log *slog.Logger
-	switch f := c.String("log-format"); f {
-	case "json":
-		log = slog.New(slog.NewJSONHandler(w, opts))
-	case "text":
-		log = slog.New(slog.NewTextHandler(w, opts))
-	case "auto", "":
-		if isTerminal(w) {
-			log = slog.New(slog.NewTextHandler(w, opts))
-		} else {
-			log = slog.New(slog.NewJSONHandler(w, opts))
+	p.BeforeLoad = h.beforeLoad
+	return later(c, func() error {
+		db, err := openDB(c, log)
+		if err != nil {
+			return err
 		}
-	default:
-		return nil, usagef("invalid --log-format %q: want auto, text or json", f)
-	}
-	warnSecretFlags(c, log)
-	return log, nil
+		defer db.Close()
+		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
+		return pipeline.Execute(c.Context, env, db, p)
+	})
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// openDB connects and binds the schema. A *load.ConfigError it returns
+// exits 2 (see exitCode).
+func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
+	return load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
 }
 
-func logFlags() []ucli.Flag {
-	return []ucli.Flag{
-		&ucli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"INGEST_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
-		&ucli.StringFlag{Name: "log-format", Value: "auto", EnvVars: []string{"INGEST_LOG_FORMAT"}, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+// openWarehouse builds the logger and connects; with migrate it also applies
+// the migrations and views. For commands that do not load report data.
+func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, err
 	}
+	db, err := openDB(c, log)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(c.Context); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func version(c *ucli.Context) string {
+	if v := c.App.Version; v != "" {
+		return v
+	}
+	return "dev"
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
