@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 
 	ucli "github.com/urfave/cli/v2"
@@ -144,36 +140,6 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 	return app
 }
 
-// noArgs is the usage error of a command that takes no arguments but was
-// given some (nil when it was not), with hint on what to use instead.
-// urfave/cli stops reading flags at the first argument, so what follows it
-// may be flags and their values (secrets among them): only the first
-// argument is quoted.
-func noArgs(c *ucli.Context, hint string) error {
-	if !c.Args().Present() {
-		return nil
-	}
-	msg := fmt.Sprintf("%s takes no arguments (got %s)", c.Command.Name, strconv.Quote(c.Args().First()))
-	if flagsAfterArgs(c.Args().Tail()) {
-		msg += "; flags must come before arguments"
-	}
-	if hint != "" {
-		msg += "; " + hint
-	}
-	return usagef("%s", msg)
-}
-
-// flagsAfterArgs reports whether any of args looks like a flag: given after
-// an argument, urfave/cli did not read it.
-func flagsAfterArgs(args []string) bool {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return true
-		}
-	}
-	return false
-}
-
 // onUsage makes a command's flag errors exit 2, saying what a value that
 // does not parse should look like.
 func onUsage(c *ucli.Context, err error, _ bool) error {
@@ -187,65 +153,4 @@ func onUsage(c *ucli.Context, err error, _ bool) error {
 func argsOf(c *ucli.Context) []string {
 	args, _ := c.App.Metadata["args"].([]string)
 	return args
-}
-
-// execute runs a loading command's plan: it fills in what the lock flags
-// say (timeouts, how long to wait) and leaves it for later (see
-// parseAndRun), which connects and hands the run to the pipeline. A *load.ConfigError from connecting exits 2 (see exitCode).
-func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
-	// checkNumbers has checked both against their ranges.
-	p.StatementTimeout, p.StatementTimeoutSet = c.Duration("statement-timeout"), c.IsSet("statement-timeout")
-	p.RunTimeout = c.Duration("run-timeout")
-	h := hooksFrom(c.Context)
-	if h.clock != nil {
-		p.Now = h.clock.Now
-	}
-	p.BeforeLoad = h.beforeLoad
-	return later(c, func() error {
-		db, err := openDB(c, log)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
-		return pipeline.Execute(c.Context, env, db, p)
-	})
-}
-
-// openDB connects and binds the schema. A *load.ConfigError it returns
-// exits 2 (see exitCode).
-func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
-	return load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
-}
-
-// openWarehouse builds the logger and connects; with migrate it also applies
-// the migrations and views. For commands that do not load report data.
-func openWarehouse(c *ucli.Context, migrate bool) (*load.DB, error) {
-	log, err := newLogger(c)
-	if err != nil {
-		return nil, err
-	}
-	db, err := openDB(c, log)
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		if err := db.Migrate(c.Context); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	return db, nil
-}
-
-func version(c *ucli.Context) string {
-	if v := c.App.Version; v != "" {
-		return v
-	}
-	return "dev"
-}
-
-func hostname() string {
-	h, _ := os.Hostname()
-	return h
 }

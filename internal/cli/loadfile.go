@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/pipeline"
-	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -30,73 +30,88 @@ func loadFileCommand() *ucli.Command {
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
 		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
-		Action: func(c *ucli.Context) error {
-			// One report: blanks and commas alone (--report ',',
-			// INGEST_REPORT=' ') name none.
-			name := strings.TrimSpace(c.String("report"))
-			if strings.Trim(name, ", \t") == "" {
-				return usagef("load-file needs --report (INGEST_REPORT) naming one report (see `ingest reports`)")
-			}
-			spec, err := report.Lookup(name)
-			if err != nil {
-				return usagef("%v", err)
-			}
-			if c.String("tenant-id") == "" {
-				return usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
-			}
-			if !auth.IsGUID(c.String("tenant-id")) {
-				return usagef("load-file: --tenant-id %q is not a GUID: files carry no token to resolve a domain, so give the tenant id itself", c.String("tenant-id"))
-			}
-			if c.NArg() == 0 {
-				return usagef("load-file needs at least one FILE")
-			}
-			stdins, files := 0, []string{}
-			for _, a := range c.Args().Slice() {
-				if pipeline.IsStdin(a) {
-					stdins++
-				} else {
-					files = append(files, a)
-				}
-			}
-			if flagsAfterArgs(files) {
-				// urfave/cli reads no flag after the first FILE; quoting them
-				// back could print a secret.
-				return usagef("load-file: flags must come before the FILE arguments")
-			}
-			if stdins > 1 {
-				return usagef("load-file: - (standard input) given %d times; it can be read once", stdins)
-			}
-			// A file that is not there (or is no file) is a mistake on the
-			// command line: refused before the warehouse is touched, and
-			// before any of the others is loaded.
-			for _, path := range files {
-				if err := checkFile(path); err != nil {
-					return err
-				}
-			}
-			formatFlag := c.String("format")
-			if formatFlag != "auto" {
-				if _, err := report.ParseFormat(formatFlag); err != nil {
-					return usagef("%v", err)
-				}
-			}
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			wait := lockWait(c)
-			tenant, paths := strings.ToLower(c.String("tenant-id")), c.Args().Slice()
-			return execute(c, log, pipeline.Plan{
-				Run:  load.Run{Command: "load-file", Host: hostname(), Version: version(c)},
-				Wait: wait, Noun: "files", ByPerson: true, NotLoaded: notLoaded(paths),
-				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
-					return r.FileWork(ctx, pipeline.Files{Tenant: tenant, Report: spec, Paths: paths,
-						MaxBytes: c.Int64("max-payload-bytes"), Format: formatFlag}), nil
-				},
-			})
+		Action:       loading(parseLoadFile),
+	}
+}
+
+// loadFileOptions are load-file's flags and arguments, validated.
+type loadFileOptions struct {
+	log   *slog.Logger
+	files pipeline.Files
+}
+
+// parseLoadFile validates load-file's flags and FILE arguments: one
+// --report, a --tenant-id that is a GUID, FILEs that are there (- once at
+// most), --format, and the log flags, in that order.
+func parseLoadFile(c *ucli.Context) (*loadFileOptions, error) {
+	// One report: blanks and commas alone (--report ',',
+	// INGEST_REPORT=' ') name none.
+	name := strings.TrimSpace(c.String("report"))
+	if strings.Trim(name, ", \t") == "" {
+		return nil, usagef("load-file needs --report (INGEST_REPORT) naming one report (see `ingest reports`)")
+	}
+	spec, err := report.Lookup(name)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	if c.String("tenant-id") == "" {
+		return nil, usagef("load-file needs --tenant-id (or AZURE_TENANT_ID): files do not say which tenant they came from")
+	}
+	if !auth.IsGUID(c.String("tenant-id")) {
+		return nil, usagef("load-file: --tenant-id %q is not a GUID: files carry no token to resolve a domain, so give the tenant id itself", c.String("tenant-id"))
+	}
+	if c.NArg() == 0 {
+		return nil, usagef("load-file needs at least one FILE")
+	}
+	stdins, files := 0, []string{}
+	for _, a := range c.Args().Slice() {
+		if pipeline.IsStdin(a) {
+			stdins++
+		} else {
+			files = append(files, a)
+		}
+	}
+	if flagsAfterArgs(files) {
+		// urfave/cli reads no flag after the first FILE; quoting them
+		// back could print a secret.
+		return nil, usagef("load-file: flags must come before the FILE arguments")
+	}
+	if stdins > 1 {
+		return nil, usagef("load-file: - (standard input) given %d times; it can be read once", stdins)
+	}
+	// A file that is not there (or is no file) is a mistake on the
+	// command line: refused before the warehouse is touched, and
+	// before any of the others is loaded.
+	for _, path := range files {
+		if err := checkFile(path); err != nil {
+			return nil, err
+		}
+	}
+	format := c.String("format")
+	if format != "auto" {
+		if _, err := report.ParseFormat(format); err != nil {
+			return nil, usagef("%v", err)
+		}
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, err
+	}
+	return &loadFileOptions{log: log, files: pipeline.Files{Tenant: strings.ToLower(c.String("tenant-id")), Report: spec,
+		Paths: c.Args().Slice(), MaxBytes: c.Int64("max-payload-bytes"), Format: format}}, nil
+}
+
+// plan loads the files, one at a time.
+func (o *loadFileOptions) plan() pipeline.Plan {
+	return pipeline.Plan{
+		Noun: "files", ByPerson: true, NotLoaded: notLoaded(o.files.Paths),
+		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+			return r.FileWork(ctx, o.files), nil
 		},
 	}
 }
+
+func (o *loadFileOptions) logger() *slog.Logger { return o.log }
 
 // notLoaded says that the files were not loaded, for a run that did not
 // get the lock.

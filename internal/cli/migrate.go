@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/load"
 )
 
 func migrateCommand() *ucli.Command {
@@ -12,17 +14,9 @@ func migrateCommand() *ucli.Command {
 		Usage:        "apply the embedded migrations and views; idempotent",
 		Flags:        flags(dbFlags(), logFlags()),
 		OnUsageError: onUsage,
-		Action: func(c *ucli.Context) error {
-			if err := noArgs(c, ""); err != nil {
-				return err
-			}
-			db, err := openWarehouse(c, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		Action: onWarehouse(true, noArguments, func(c *ucli.Context, db *load.DB) error {
 			fmt.Fprintf(c.App.Writer, "schema %s is up to date\n", db.Schema)
 			return nil
-		},
+		}),
 	}
 }

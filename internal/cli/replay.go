@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -9,7 +10,6 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/m365ingest/ingest/internal/pipeline"
-	"github.com/m365ingest/ingest/load"
 )
 
 func replayCommand() *ucli.Command {
@@ -25,48 +25,61 @@ func replayCommand() *ucli.Command {
 				Usage: "leave out the payload whose sha256 starts with `PREFIX`, repeatable"},
 		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
-		Action: func(c *ucli.Context) error {
-			if err := noArgs(c, "use --report or --since"); err != nil {
-				return err
-			}
-			specs, err := selectReports(c)
-			if err != nil {
-				return err
-			}
-			var reports []string
-			if len(c.StringSlice("report")) > 0 {
-				for _, s := range specs {
-					reports = append(reports, s.Name)
-				}
-			}
-			var since time.Time
-			if ts := c.Timestamp("since"); ts != nil {
-				since = *ts
-			}
-			only, err := shaPrefixes(c, "sha256", "INGEST_REPLAY_SHA256")
-			if err != nil {
-				return err
-			}
-			skip, err := shaPrefixes(c, "skip-sha256", "INGEST_REPLAY_SKIP_SHA256")
-			if err != nil {
-				return err
-			}
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			wait := lockWait(c)
-			rp := pipeline.Replay{Reports: reports, Since: since, Only: only, Skip: skip}
-			return execute(c, log, pipeline.Plan{
-				Run:  load.Run{Command: "replay", Host: hostname(), Version: version(c)},
-				Wait: wait, Noun: "payloads", ByPerson: true, NotLoaded: "nothing was replayed",
-				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
-					return r.ReplayWork(ctx, rp)
-				},
-			})
+		Action:       loading(parseReplay),
+	}
+}
+
+// replayOptions are replay's flags, validated.
+type replayOptions struct {
+	log    *slog.Logger
+	replay pipeline.Replay
+}
+
+// parseReplay validates replay's flags: no arguments, --report, --since,
+// --sha256, --skip-sha256 and the log flags, in that order. Whether a
+// prefix names a stored payload is for the run to find out (see
+// pipeline.Run.ReplayWork).
+func parseReplay(c *ucli.Context) (*replayOptions, error) {
+	if err := noArgs(c, "use --report or --since"); err != nil {
+		return nil, err
+	}
+	specs, err := selectReports(c)
+	if err != nil {
+		return nil, err
+	}
+	var rp pipeline.Replay
+	if len(c.StringSlice("report")) > 0 {
+		for _, s := range specs {
+			rp.Reports = append(rp.Reports, s.Name)
+		}
+	}
+	if ts := c.Timestamp("since"); ts != nil {
+		rp.Since = *ts
+	}
+	if rp.Only, err = shaPrefixes(c, "sha256", "INGEST_REPLAY_SHA256"); err != nil {
+		return nil, err
+	}
+	if rp.Skip, err = shaPrefixes(c, "skip-sha256", "INGEST_REPLAY_SKIP_SHA256"); err != nil {
+		return nil, err
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, err
+	}
+	return &replayOptions{log: log, replay: rp}, nil
+}
+
+// plan replays the stored payloads the flags select.
+func (o *replayOptions) plan() pipeline.Plan {
+	return pipeline.Plan{
+		Noun: "payloads", ByPerson: true, NotLoaded: "nothing was replayed",
+		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+			return r.ReplayWork(ctx, o.replay)
 		},
 	}
 }
+
+func (o *replayOptions) logger() *slog.Logger { return o.log }
 
 // shaPrefixes reads a flag of sha256 prefixes: each 8 to 64 hex digits
 // (case does not matter), duplicates dropped.

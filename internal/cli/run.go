@@ -23,55 +23,74 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 		Usage:        usage,
 		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), logFlags()),
 		OnUsageError: onUsage,
-		Action: func(c *ucli.Context) error {
-			hint := "use --report"
-			if _, _, err := report.ValidPeriod(c.Args().First()); err == nil {
-				hint = "use --period"
-			}
-			if err := noArgs(c, hint); err != nil {
-				return err
-			}
-			period := c.String("period")
-			if period == "" {
-				period = defaultPeriod
-			}
-			given := period
-			period, days, err := report.ValidPeriod(given)
+		Action:       loading(func(c *ucli.Context) (*runOptions, error) { return parseRun(c, defaultPeriod) }),
+	}
+}
+
+// runOptions are run's (or backfill's) flags, validated.
+type runOptions struct {
+	log    *slog.Logger
+	period string
+	days   int
+	specs  []*report.Spec
+	graph  *graphOptions
+}
+
+// parseRun validates run's (or backfill's) flags: no arguments, --period
+// (defaultPeriod when it is given empty), --report, the log flags and the
+// Graph flags (see parseGraph), in that order.
+func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
+	hint := "use --report"
+	if _, _, err := report.ValidPeriod(c.Args().First()); err == nil {
+		hint = "use --period"
+	}
+	if err := noArgs(c, hint); err != nil {
+		return nil, err
+	}
+	given := c.String("period")
+	if given == "" {
+		given = defaultPeriod
+	}
+	period, days, err := report.ValidPeriod(given)
+	if err != nil {
+		return nil, periodError(c, given)
+	}
+	specs, err := selectReports(c)
+	if err != nil {
+		return nil, err
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, err
+	}
+	g, err := parseGraph(c, log)
+	if err != nil {
+		return nil, err
+	}
+	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g}, nil
+}
+
+// plan fetches the reports from Graph once the run has a token and knows
+// its tenant.
+func (o *runOptions) plan() pipeline.Plan {
+	return pipeline.Plan{
+		Run: load.Run{Period: o.period}, Noun: "reports",
+		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+			g, err := o.graph.connect(ctx, r.Log)
 			if err != nil {
-				return periodError(c, given)
+				return nil, err
 			}
-			specs, err := selectReports(c)
-			if err != nil {
-				return err
-			}
-			log, err := newLogger(c)
-			if err != nil {
-				return err
-			}
-			gc, err := parseGraph(c, log)
-			if err != nil {
-				return err
-			}
-			wait := lockWait(c)
-			return execute(c, log, pipeline.Plan{
-				Run:  load.Run{Command: name, Period: period, Host: hostname(), Version: version(c)},
-				Wait: wait, Noun: "reports",
-				Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
-					g, err := gc.connect(ctx, r.Log)
-					if err != nil {
-						return nil, err
-					}
-					return r.GraphWork(ctx, g, specs, period, days), nil
-				},
-			})
+			return r.GraphWork(ctx, g, o.specs, o.period, o.days), nil
 		},
 	}
 }
 
-// graphSetup is the Graph side of a run's configuration as the flags give
-// it, validated but not yet used: no token has been asked for. The
-// client's Tokens are the credential's.
-type graphSetup struct {
+func (o *runOptions) logger() *slog.Logger { return o.log }
+
+// graphOptions are the Graph flags of run and backfill, validated but not
+// yet used: no token has been asked for. The client's Tokens are the
+// credential's.
+type graphOptions struct {
 	graph    pipeline.Graph // Tenant as connect resolves it
 	graphURL string
 	cred     *auth.Credential
@@ -80,7 +99,7 @@ type graphSetup struct {
 // parseGraph validates the Graph flags and builds the credential, without
 // any network call: a mistake in them is a usage error before the run
 // touches the warehouse or Entra ID.
-func parseGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
+func parseGraph(c *ucli.Context, log *slog.Logger) (*graphOptions, error) {
 	cl, err := extract.LookupCloud(c.String("cloud"))
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -104,11 +123,11 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 		return nil, usagef("--format json needs --api-version beta: v1.0 answers CSV only")
 	}
 	h := hooksFrom(c.Context)
-	o, err := authOptions(c, cl, h, log)
+	ao, err := authOptions(c, cl, h, log)
 	if err != nil {
 		return nil, err
 	}
-	cred, err := auth.Build(c.Context, o)
+	cred, err := auth.Build(c.Context, ao)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +137,7 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 		MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
 		Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
 	}
-	return &graphSetup{
+	return &graphOptions{
 		graph:    pipeline.Graph{Client: client, Limiter: client.Limiter, Format: format, Force: c.Bool("force"), Concurrency: c.Int("concurrency")},
 		graphURL: graphURL, cred: cred,
 	}, nil
@@ -126,15 +145,15 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphSetup, error) {
 
 // connect asks for the token and resolves the tenant (see
 // auth.Credential.Connect): the Graph side of the run, ready.
-func (gs *graphSetup) connect(ctx context.Context, log *slog.Logger) (pipeline.Graph, error) {
-	tenant, err := gs.cred.Connect(ctx)
+func (o *graphOptions) connect(ctx context.Context, log *slog.Logger) (pipeline.Graph, error) {
+	tenant, err := o.cred.Connect(ctx)
 	if err != nil {
 		return pipeline.Graph{}, err
 	}
-	g := gs.graph
+	g := o.graph
 	g.Tenant = tenant
-	log.Debug("graph configured", "auth", gs.cred.Mode, "cloud", gs.cred.Cloud.Name, "graph_url", gs.graphURL,
-		"scope", gs.cred.Cloud.Scope(), "tenant", tenant)
+	log.Debug("graph configured", "auth", o.cred.Mode, "cloud", o.cred.Cloud.Name, "graph_url", o.graphURL,
+		"scope", o.cred.Cloud.Scope(), "tenant", tenant)
 	return g, nil
 }
 
