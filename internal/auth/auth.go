@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,6 +43,9 @@ type Options struct {
 	// client-certificate-path, federated-token-file), for what auto says
 	// of its choice; a missing one is named --NAME.
 	Sources map[string]string
+
+	// Log is where Build says what auto chose, at debug level (nil: nowhere).
+	Log *slog.Logger
 
 	// Test seams (nil: the real thing): azidentity's transport (to a fake
 	// authority), auto's transport to Azure's instance metadata service,
@@ -96,22 +100,40 @@ func ResolveTenant(configured, token string) (string, error) {
 	return strings.ToLower(configured), nil
 }
 
-// Build builds the credential o.Mode asks for and returns the mode it
-// resolved to, and, when auto chose it, why. Nothing is asked of the
-// network but, for auto, the instance metadata service (see
-// managedIdentityHost). A mistake in o is a *ConfigError.
-func Build(ctx context.Context, o Options) (mode, why string, _ extract.TokenSource, _ error) {
+// Credential is a credential that Build built, not yet used: no token has
+// been asked for.
+type Credential struct {
+	Tokens extract.TokenSource
+	Mode   string // Options.Mode as resolved
+	Why    string // why auto chose Mode; "" when Options named it
+	Cloud  extract.Cloud
+	Tenant string // as configured (Options.TenantID): a GUID, a domain or ""
+}
+
+// Build builds the credential o.Mode asks for: the mode it resolved to,
+// and, when auto chose it, why (logged at debug level). Nothing is asked of
+// the network but, for auto, the instance metadata service (see
+// managedIdentityHost). A mistake in o is a *ConfigError; so is, for a
+// token given as is, a tenant it cannot tell (see ResolveTenant): that is
+// known before anything is asked of anyone.
+func Build(ctx context.Context, o Options) (*Credential, error) {
 	cl, h := o.Cloud, o
 	accessToken, clientSecret, certPassword := o.AccessToken, o.ClientSecret, o.CertificatePassword
-	mode, why = o.Mode, ""
+	mode, why := o.Mode, ""
 	if mode == "auto" {
 		var err error
 		if mode, why, err = autoMode(ctx, o); err != nil {
-			return "", "", nil, err
+			return nil, err
+		}
+		if o.Log != nil {
+			o.Log.Debug("--auth auto chose "+mode, "auth", mode, "because", why)
 		}
 	}
+	built := func(tokens extract.TokenSource) *Credential {
+		return &Credential{Tokens: tokens, Mode: mode, Why: why, Cloud: cl, Tenant: o.TenantID}
+	}
 	if mode != "token" && accessToken != "" {
-		return "", "", nil, configf("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
+		return nil, configf("--access-token (GRAPH_ACCESS_TOKEN) is used only with --auth token or auto, not with --auth %s", mode)
 	}
 	tenant, clientID := o.TenantID, o.ClientID
 	need := func(pairs ...string) error {
@@ -131,7 +153,7 @@ func Build(ctx context.Context, o Options) (mode, why string, _ extract.TokenSou
 	if a := o.AuthorityHost; a != "" {
 		u, err := url.Parse(a)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
-			return "", "", nil, configf("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
+			return nil, configf("invalid --authority-host %q: want an https URL such as https://login.microsoftonline.com", extract.RedactURL(a))
 		}
 		authority = cloud.Configuration{ActiveDirectoryAuthorityHost: a, Services: cl.Azure.Services}
 		customAuthority = true
@@ -145,27 +167,30 @@ func Build(ctx context.Context, o Options) (mode, why string, _ extract.TokenSou
 	switch mode {
 	case "token":
 		if accessToken == "" {
-			return "", "", nil, configf("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
+			return nil, configf("--auth token needs --access-token, GRAPH_ACCESS_TOKEN or GRAPH_ACCESS_TOKEN_FILE")
 		}
-		return mode, why, extract.StaticToken(accessToken), nil
+		if _, err := ResolveTenant(o.TenantID, accessToken); err != nil {
+			return nil, err
+		}
+		return built(extract.StaticToken(accessToken)), nil
 	case "client-secret":
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-secret (AZURE_CLIENT_SECRET)", clientSecret); err != nil {
-			return "", "", nil, err
+			return nil, err
 		}
 		cred, err = azidentity.NewClientSecretCredential(tenant, clientID, clientSecret,
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
 	case "client-certificate":
 		path := o.CertificatePath
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--client-certificate-path (AZURE_CLIENT_CERTIFICATE_PATH)", path); err != nil {
-			return "", "", nil, err
+			return nil, err
 		}
 		data, rerr := os.ReadFile(path)
 		if rerr != nil {
-			return "", "", nil, configf("--client-certificate-path: %v", rerr)
+			return nil, configf("--client-certificate-path: %v", rerr)
 		}
 		certs, key, perr := azidentity.ParseCertificates(data, []byte(certPassword))
 		if perr != nil {
-			return "", "", nil, configf("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
+			return nil, configf("--client-certificate-path %s: not a PEM or PFX file with a certificate and its private key, or the password is wrong, or a PFX encrypted in a way Go cannot read (export it with openssl pkcs12 -export -legacy): %v", path, perr)
 		}
 		cred, err = azidentity.NewClientCertificateCredential(tenant, clientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: customAuthority})
@@ -178,7 +203,7 @@ func Build(ctx context.Context, o Options) (mode, why string, _ extract.TokenSou
 	case "workload-identity":
 		file := o.FederatedTokenFile
 		if err := need("--tenant-id (AZURE_TENANT_ID)", tenant, "--client-id (AZURE_CLIENT_ID)", clientID, "--federated-token-file (AZURE_FEDERATED_TOKEN_FILE)", file); err != nil {
-			return "", "", nil, err
+			return nil, err
 		}
 		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: opts, ClientID: clientID, TenantID: tenant, TokenFilePath: file, DisableInstanceDiscovery: customAuthority})
@@ -188,20 +213,44 @@ func Build(ctx context.Context, o Options) (mode, why string, _ extract.TokenSou
 		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
 			ClientOptions: opts, TenantID: tenant, DisableInstanceDiscovery: customAuthority})
 	default:
-		return "", "", nil, configf("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
+		return nil, configf("invalid --auth %q: want auto, default, client-secret, client-certificate, managed-identity, workload-identity, azure-cli or token", mode)
 	}
 	if err != nil {
-		return "", "", nil, configf("--auth %s: %v", mode, err)
+		return nil, configf("--auth %s: %v", mode, err)
 	}
-	return mode, why, extract.CredentialToken{Credential: cred, Scope: cl.Scope()}, nil
+	return built(extract.CredentialToken{Credential: cred, Scope: cl.Scope()}), nil
 }
 
-// CredentialUnavailable reports whether azidentity found no credential
+// Connect asks for a token up front (azidentity caches it for the run), so
+// that a credential that does not work fails before any report, and
+// resolves the tenant with the token's tid claim (see ResolveTenant). A
+// credential that Entra ID rejects, or that is not where the mode looks for
+// it (no managed identity on this host, the Azure CLI not logged in), is a
+// *ConfigError, as is a tenant that does not add up; a request that failed
+// or was interrupted is not.
+func (c *Credential) Connect(ctx context.Context) (tenant string, err error) {
+	tok, err := c.Tokens.Token(ctx)
+	if err != nil {
+		mode := c.Mode
+		if c.Why != "" {
+			mode += ", chosen by --auth auto: " + c.Why
+		}
+		err = fmt.Errorf("get a token (--auth %s; scope %s): %w", mode, c.Cloud.Scope(), err)
+		var te *extract.TokenError
+		if (errors.As(err, &te) && te.Rejected()) || (credentialUnavailable(err) && ctx.Err() == nil) {
+			return "", &ConfigError{err}
+		}
+		return "", err
+	}
+	return ResolveTenant(c.Tenant, tok)
+}
+
+// credentialUnavailable reports whether azidentity found no credential
 // where the mode looks for one (no managed identity on this host, the Azure
 // CLI not logged in, nothing in DefaultAzureCredential's chain): its
 // credentialUnavailableError is unexported, but like AuthenticationFailedError
 // (which is a refusal or a failure, not an absence) it is NonRetriable.
-func CredentialUnavailable(err error) bool {
+func credentialUnavailable(err error) bool {
 	var afe *azidentity.AuthenticationFailedError
 	var nr interface{ NonRetriable() }
 	return !errors.As(err, &afe) && errors.As(err, &nr)

@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 
 	ucli "github.com/urfave/cli/v2"
@@ -81,15 +77,19 @@ func later(c *ucli.Context, work func() error) error {
 }
 
 // exitCode decides the exit code of an error by its type, never by its
-// text: bad usage (a *usageError) and configuration that the warehouse
+// text: bad usage (a *usageError), configuration that the warehouse
 // refuses (a *load.ConfigError: a database that does not exist, a schema
-// never migrated, an unknown role) exit 2; anything else, 1.
+// never migrated, an unknown role), credentials or a tenant that do not
+// add up (an *auth.ConfigError), a token Graph rejects (a
+// *pipeline.RejectedError) and a replay selection that the stored payloads
+// do not bear out (a *pipeline.SelectionError) exit 2; anything else, 1.
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *load.ConfigError
 	var re *pipeline.RejectedError
+	var se *pipeline.SelectionError
 	var ae *auth.ConfigError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &ae) {
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &re) || errors.As(err, &se) || errors.As(err, &ae) {
 		return ExitUsage
 	}
 	return ExitFailed
@@ -140,36 +140,6 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 	return app
 }
 
-// noArgs is the usage error of a command that takes no arguments but was
-// given some (nil when it was not), with hint on what to use instead.
-// urfave/cli stops reading flags at the first argument, so what follows it
-// may be flags and their values (secrets among them): only the first
-// argument is quoted.
-func noArgs(c *ucli.Context, hint string) error {
-	if !c.Args().Present() {
-		return nil
-	}
-	msg := fmt.Sprintf("%s takes no arguments (got %s)", c.Command.Name, strconv.Quote(c.Args().First()))
-	if flagsAfterArgs(c.Args().Tail()) {
-		msg += "; flags must come before arguments"
-	}
-	if hint != "" {
-		msg += "; " + hint
-	}
-	return usagef("%s", msg)
-}
-
-// flagsAfterArgs reports whether any of args looks like a flag: given after
-// an argument, urfave/cli did not read it.
-func flagsAfterArgs(args []string) bool {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return true
-		}
-	}
-	return false
-}
-
 // onUsage makes a command's flag errors exit 2, saying what a value that
 // does not parse should look like.
 func onUsage(c *ucli.Context, err error, _ bool) error {
@@ -183,49 +153,4 @@ func onUsage(c *ucli.Context, err error, _ bool) error {
 func argsOf(c *ucli.Context) []string {
 	args, _ := c.App.Metadata["args"].([]string)
 	return args
-}
-
-// newLogger builds the logger from --log-level and --log-format: text on a
-// terminal, JSON otherwise. Every command builds its one logger here, which
-// is where it warns of secrets given on the command line.
-func newLogger(c *ucli.Context) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return nil, usagef("invalid --log-level %q: want debug, info, warn or error", c.String("log-level"))
-	}
-	w := c.App.ErrWriter
-	opts := &slog.HandlerOptions{Level: level}
-	var log *slog.Logger
-	switch f := c.String("log-format"); f {
-	case "json":
-		log = slog.New(slog.NewJSONHandler(w, opts))
-	case "text":
-		log = slog.New(slog.NewTextHandler(w, opts))
-	case "auto", "":
-		if isTerminal(w) {
-			log = slog.New(slog.NewTextHandler(w, opts))
-		} else {
-			log = slog.New(slog.NewJSONHandler(w, opts))
-		}
-	default:
-		return nil, usagef("invalid --log-format %q: want auto, text or json", f)
-	}
-	warnSecretFlags(c, log)
-	return log, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-func logFlags() []ucli.Flag {
-	return []ucli.Flag{
-		&ucli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"INGEST_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
-		&ucli.StringFlag{Name: "log-format", Value: "auto", EnvVars: []string{"INGEST_LOG_FORMAT"}, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
-	}
 }

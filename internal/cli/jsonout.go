@@ -5,8 +5,6 @@ import (
 	"io"
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
-
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
@@ -16,10 +14,6 @@ import (
 // names are a contract (README, "Machine-readable output"): they change
 // only on purpose. Dates are YYYY-MM-DD, times RFC 3339 in UTC, durations
 // whole milliseconds; what is unknown is null.
-
-func jsonFlag() ucli.Flag {
-	return &ucli.BoolFlag{Name: "json", EnvVars: []string{"INGEST_JSON"}, Usage: "print JSON instead of tables (field names as the README lists them)"}
-}
 
 type reportsJSON struct {
 	Reports     []reportJSON  `json:"reports"`

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -120,22 +119,4 @@ func sniffFormat(body []byte, flag string) report.Format {
 		return f
 	}
 	return transform.DetectFormat(body)
-}
-
-// ReplayOne re-transforms and reloads one stored payload.
-func (r *Run) ReplayOne(ctx context.Context, log *slog.Logger, s load.Stored) Result {
-	start := time.Now()
-	spec, err := report.Lookup(s.Report)
-	f := load.Fetch{RunID: r.ID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
-	if err != nil {
-		return Result{Report: s.Report, Source: s.Source, Outcome: "failed", Err: err}
-	}
-	body, ct, err := r.Store.PayloadBody(ctx, s.SHA256)
-	if err != nil {
-		return r.Failed(ctx, log, f, err)
-	}
-	f.FetchedAt = time.Now().UTC()
-	f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
-	_, days, _ := report.ValidPeriod(s.Period)
-	return r.ParseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), f, s.Format, days, start)
 }

@@ -44,6 +44,11 @@ type Store interface {
 	ETag(ctx context.Context, tenant, report, period string) (*load.StoredETag, error)
 	SaveETag(ctx context.Context, runID int64, tenant, report, period string, e load.StoredETag) error
 	RecentGraphRequests(ctx context.Context, tenant string, since time.Time) (map[report.BudgetKey][]time.Time, error)
+
+	// What replay selects: the stored payloads, and the sha256s a prefix
+	// names.
+	StoredPayloads(ctx context.Context, f load.StoredFilter) ([]load.Stored, error)
+	PayloadsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error)
 }
 
 var (

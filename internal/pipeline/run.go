@@ -57,10 +57,11 @@ type Env struct {
 
 // Run is a run once recorded: what Prepare and the items work with.
 type Run struct {
-	ID    int64
-	Store Store
-	Log   *slog.Logger // names the run
-	plan  *Plan
+	ID     int64
+	Store  Store
+	Log    *slog.Logger // names the run
+	plan   *Plan
+	stdout io.Writer // Env's Stdout
 }
 
 // Work is the work of a run: items 0 … N-1, at most Workers at once.
@@ -152,7 +153,7 @@ func Execute(ctx context.Context, env Env, db Store, p Plan) error {
 	}
 	log = log.With("run_id", runID)
 	log.Info("run started", "command", p.Run.Command, "period", p.Run.Period, "lock_backend_pid", lock.PID())
-	w, err := p.Prepare(ctx, &Run{ID: runID, Store: db, Log: log, plan: &p})
+	w, err := p.Prepare(ctx, &Run{ID: runID, Store: db, Log: log, plan: &p, stdout: env.Stdout})
 	if err != nil {
 		err = Stopped(ctx, db, err)
 		finishRun(ctx, log, db, runID, err)

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/m365ingest/ingest/report"
+)
+
+func reportsCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:         "reports",
+		Usage:        "list the supported reports, their Graph functions, tables, keys and columns",
+		Flags:        []ucli.Flag{jsonFlag()},
+		OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, ""); err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeReportsJSON(c.App.Writer)
+			}
+			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "REPORT\tGRAPH FUNCTION\tTABLE\tKEY\tCOLUMNS")
+			for _, s := range report.All {
+				var cols []string
+				for _, col := range s.Columns() {
+					cols = append(cols, col.Name)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Function, s.Table, strings.Join(s.Key(), ", "), strings.Join(cols, ", "))
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, "\nNot supported:")
+			for _, o := range report.Unsupported {
+				fmt.Fprintf(c.App.Writer, "  %s: %s\n", o.Function, o.Reason)
+			}
+			fmt.Fprintln(c.App.Writer, "\n--report takes a REPORT name (or its Graph function, or its table), repeated or comma-separated, or all.")
+			return nil
+		},
+	}
+}
