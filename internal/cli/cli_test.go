@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,62 +300,6 @@ func TestOlderFileKeepsNewerRows(t *testing.T) {
 	}
 	if s := b.scalar(t, `SELECT rows_inserted || '/' || rows_updated || '/' || rows_unchanged FROM S.report_fetches WHERE run_id = 2`); s != "1/0/6" {
 		t.Errorf("older file inserted/updated/unchanged = %s, want 1/0/6", s)
-	}
-}
-
-// TestOneFailingReportDoesNotStopTheOther: a report whose payload has a bad
-// cell fails whole (nothing of it lands), the other loads, and the exit code
-// is 1 with a one-line reason naming report, line, column and value.
-func TestOneFailingReportDoesNotStopTheOther(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	mux.HandleFunc("/v1.0/reports/", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer tok" {
-			http.Error(w, "no", http.StatusUnauthorized)
-			return
-		}
-		which := "good"
-		if strings.Contains(r.URL.Path, "UserCounts") {
-			which = "bad"
-		}
-		http.Redirect(w, r, srv.URL+"/download/"+which+"?sig=s3cr3t", http.StatusFound)
-	})
-	mux.HandleFunc("/download/good", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, minuteWeek("2026-11-21", "2026-11-21", 1))
-	})
-	mux.HandleFunc("/download/bad", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party,Dial-in/out Microsoft\r\n"+
-			"2026-11-21,2026-11-21,7,1,2,3,4,5,6\r\n2026-11-21,2026-11-20,7,1,2,n/a,4,5,6\r\n")
-	})
-	code, _, stderr := b.ingest(t, "run", "--graph-url", srv.URL, "--access-token", "tok", "--tenant-id", tenant,
-		"--report", "organizer-activity-user-counts,organizer-activity-minute-counts")
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s", code, stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	last := lines[len(lines)-1]
-	for _, want := range []string{"ingest: ", "1 of 2 reports failed", "organizer-activity-user-counts", "line 3", `"App Sharing"`, `"n/a"`} {
-		if !strings.Contains(last, want) {
-			t.Errorf("last line %q lacks %q", last, want)
-		}
-	}
-	if strings.Contains(stderr, "s3cr3t") || strings.Contains(stderr, "Bearer tok") {
-		t.Errorf("stderr holds a secret:\n%s", stderr)
-	}
-	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_user_counts`); n != "0" {
-		t.Errorf("failed report left %s rows", n)
-	}
-	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "7" {
-		t.Errorf("good report has %s rows, want 7", n)
-	}
-	if s := b.scalar(t, `SELECT string_agg(report || ':' || outcome, ',' ORDER BY report) FROM S.report_fetches`); s != "organizer-activity-minute-counts:loaded,organizer-activity-user-counts:failed" {
-		t.Errorf("fetches = %s", s)
-	}
-	if s := b.scalar(t, `SELECT status || ':' || (error LIKE '%line 3%') FROM S.ingest_runs`); s != "failed:true" {
-		t.Errorf("run = %s", s)
 	}
 }
 

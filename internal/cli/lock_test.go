@@ -1,20 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,105 +51,6 @@ func dataCols(s *report.Spec) string {
 		cols = append(cols, c.Name)
 	}
 	return strings.Join(cols, ", ")
-}
-
-// TestTwoRunsAtOnce starts two `ingest run` processes against one schema at
-// the same moment: one loads, the other exits 0 saying another run holds the
-// lock, and the tables equal those of a single run.
-func TestTwoRunsAtOnce(t *testing.T) {
-	t.Parallel()
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	sim := startSim(t, asOf)
-	// Graph answers nothing until one of the two processes has exited, so
-	// the run that took the lock still holds it, however late the other
-	// starts. A bug that let both load would have both wait here: after a
-	// generous safety timeout the gate opens anyway, so that the test fails
-	// rather than hangs.
-	target, _ := url.Parse(sim.URL())
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	gate := make(chan struct{})
-	var openOnce sync.Once
-	var openedBy atomic.Value
-	open := func(by string) {
-		openOnce.Do(func() {
-			openedBy.Store(by)
-			close(gate)
-		})
-	}
-	safety := time.AfterFunc(60*time.Second, func() { open("the 60 s safety timeout") })
-	defer safety.Stop()
-	blocked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-gate:
-		case <-r.Context().Done():
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(blocked.Close)
-
-	b := setup(t)
-	type outcome struct {
-		code           int
-		stdout, stderr string
-	}
-	results := make([]outcome, 2)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The token comes from the environment, as a nightly job's should:
-			// on the command line it would draw a warning line too.
-			cmd := exec.Command(bin, "run", "--graph-url", blocked.URL, "--tenant-id", tenant,
-				"--database-url", b.url, "--schema", b.schema, "--log-format", "json")
-			cmd.Env = append(os.Environ(), "GRAPH_ACCESS_TOKEN=test-token")
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				code = -1
-			}
-			results[i] = outcome{code, out.String(), errOut.String()}
-			open(fmt.Sprintf("process %d exiting", i))
-		}()
-	}
-	wg.Wait()
-	if by := openedBy.Load(); by != "process 0 exiting" && by != "process 1 exiting" {
-		t.Errorf("Graph's gate was opened by %v, not by a process exiting", by)
-	}
-	skipped := 0
-	for i, r := range results {
-		if r.code != 0 {
-			t.Errorf("process %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
-		}
-		if strings.Contains(r.stderr, "another run holds the lock since") {
-			skipped++
-			if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "ingest: another run holds the lock since") || strings.Contains(r.stdout, "loaded") {
-				t.Errorf("process %d: skipped without its one line, or loaded too:\n%s\n%s", i, r.stdout, r.stderr)
-			}
-		}
-	}
-	if skipped != 1 {
-		t.Fatalf("%d processes said another run held the lock, want 1:\n%+v", skipped, results)
-	}
-	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "1" {
-		t.Errorf("%s runs recorded, want 1", n)
-	}
-
-	single := setup(t)
-	if code, out, errOut := single.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant); code != 0 {
-		t.Fatalf("single run: exit %d\n%s\n%s", code, out, errOut)
-	}
-	if got, want := b.dataChecksum(t), single.dataChecksum(t); got != want {
-		t.Errorf("tables after two runs at once differ from a single run: %s vs %s", got, want)
-	}
 }
 
 // TestWaitTimeout: with --wait a second run waits for the first and then
@@ -289,33 +183,5 @@ func TestLockedRunAsksNobody(t *testing.T) {
 	}
 	if n := b.scalar(t, `SELECT count(*) FROM S.ingest_runs`); n != "1" {
 		t.Errorf("%s runs recorded, want 1 (the holder's)", n)
-	}
-}
-
-// TestMigrateFailureIsRecorded: when the migration fails (here a table sits
-// where a view goes), the run exits 1, is recorded as failed with the
-// reason, and calls nobody.
-func TestMigrateFailureIsRecorded(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	if code, out, errOut := b.ingest(t, "migrate"); code != 0 {
-		t.Fatalf("migrate: %d %s %s", code, out, errOut)
-	}
-	daily := pgx.Identifier{b.schema, "skype_organizer_daily"}.Sanitize()
-	if _, err := pgtest.Pool(t).Exec(context.Background(), `DROP VIEW `+daily+` CASCADE; CREATE TABLE `+daily+` (x int)`); err != nil {
-		t.Fatal(err)
-	}
-	sim := startSim(t, asOf)
-	code, out, stderr := b.ingest(t, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant)
-	last := lastLine(stderr)
-	if code != ExitFailed || !strings.Contains(last, "skype_organizer_daily") {
-		t.Fatalf("exit %d, last line %q\n%s", code, last, out)
-	}
-	if got, want := b.scalar(t, `SELECT string_agg(command || ':' || period || ':' || status || ':' || error, ',') FROM S.ingest_runs`),
-		"run:D7:failed:"+strings.TrimPrefix(last, "ingest: "); got != want {
-		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
-	}
-	if n := len(sim.APIRequests()); n != 0 {
-		t.Errorf("Graph saw %d requests", n)
 	}
 }
