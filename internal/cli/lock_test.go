@@ -9,9 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,20 +23,6 @@ import (
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
-
-// buildIngest compiles the command once per test binary.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "ingest-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "ingest")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/m365ingest/ingest/cmd/ingest").CombinedOutput()
-	if err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return bin, nil
-})
 
 // dataChecksum hashes the report tables without the bookkeeping columns,
 // which differ between two databases loaded at different times.
@@ -65,10 +49,6 @@ func dataCols(s *report.Spec) string {
 // lock, and the tables equal those of a single run.
 func TestTwoRunsAtOnce(t *testing.T) {
 	t.Parallel()
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
 	sim := startSim(t, asOf)
 	// Graph answers nothing until one of the two processes has exited, so
 	// the run that took the lock still holds it, however late the other
@@ -111,9 +91,9 @@ func TestTwoRunsAtOnce(t *testing.T) {
 			defer wg.Done()
 			// The token comes from the environment, as a nightly job's should:
 			// on the command line it would draw a warning line too.
-			cmd := exec.Command(bin, "run", "--graph-url", blocked.URL, "--tenant-id", tenant,
+			cmd := ingestCommand(t, "run", "--graph-url", blocked.URL, "--tenant-id", tenant,
 				"--database-url", b.url, "--schema", b.schema, "--log-format", "json")
-			cmd.Env = append(os.Environ(), "GRAPH_ACCESS_TOKEN=test-token")
+			cmd.Env = append(cmd.Env, "GRAPH_ACCESS_TOKEN=test-token")
 			var out, errOut bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errOut
 			err := cmd.Run()
