@@ -23,28 +23,35 @@ func TestBackfillIgnoresINGEST_PERIOD(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
+		name    string
 		command string
 		extra   []string
 		days    int
 	}{
-		{"run", nil, 7},
-		{"backfill", nil, 180},
-		{"backfill", []string{"--period", "D90"}, 90},
+		{"run", "run", nil, 7},
+		{"backfill", "backfill", nil, 180},
+		{"backfill D90", "backfill", []string{"--period", "D90"}, 90},
 	} {
-		b := setup(t)
-		clock := fakeclock.New(asOf)
-		sim := simOn(t, clock, graphsim.Options{})
-		args := append([]string{tc.command, "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--report", userReport}, tc.extra...)
-		code, out, errOut := b.ingestWith(t, hooks{clock: clock}, args...)
-		if code != ExitOK {
-			t.Fatalf("%s %v: exit %d\n%s\n%s", tc.command, tc.extra, code, out, errOut)
-		}
-		want := fmt.Sprintf("D%d %d:%d", tc.days, len(graphsim.Generate(spec, "", asOf.AddDate(0, 0, -2), tc.days)), tc.days)
-		got := b.scalar(t, `SELECT (SELECT string_agg(period, ',') FROM S.ingest_runs) || ' ' ||
-			(SELECT count(*) || ':' || string_agg(DISTINCT report_period::text, ',') FROM S.skype_organizer_activity_user_counts)`)
-		if got != want {
-			t.Errorf("%s %v with INGEST_PERIOD=D7: run period, rows:report_period = %s, want %s", tc.command, tc.extra, got, want)
-		}
+		// The cases, on schemas of their own, run at once: their parent
+		// is not parallel, so no other test runs meanwhile, and the
+		// environment it set stays until they are all done.
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			clock := fakeclock.New(asOf)
+			sim := simOn(t, clock, graphsim.Options{})
+			args := append([]string{tc.command, "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant, "--report", userReport}, tc.extra...)
+			code, out, errOut := b.ingestWith(t, hooks{clock: clock}, args...)
+			if code != ExitOK {
+				t.Fatalf("%s %v: exit %d\n%s\n%s", tc.command, tc.extra, code, out, errOut)
+			}
+			want := fmt.Sprintf("D%d %d:%d", tc.days, len(graphsim.Generate(spec, "", asOf.AddDate(0, 0, -2), tc.days)), tc.days)
+			got := b.scalar(t, `SELECT (SELECT string_agg(period, ',') FROM S.ingest_runs) || ' ' ||
+				(SELECT count(*) || ':' || string_agg(DISTINCT report_period::text, ',') FROM S.skype_organizer_activity_user_counts)`)
+			if got != want {
+				t.Errorf("%s %v with INGEST_PERIOD=D7: run period, rows:report_period = %s, want %s", tc.command, tc.extra, got, want)
+			}
+		})
 	}
 }
 

@@ -158,11 +158,20 @@ func (h *hostileGraph) counts() (api, downloads int) {
 // path, malformed Location headers, errors that echo the token, a cut body,
 // a nextLink off the Graph host), at debug level in both log formats, with a
 // database password holding '@'. It then searches stdout, stderr and every
-// column of every table in the schema for the bearer token, the download
+// column of every table in the schemas for the bearer token, the download
 // credentials and the database password: none may be there.
+//
+// The scenarios are independent (each has its own clock and --force), so
+// they run concurrently, in a few lanes: each lane runs its share one after
+// the other on a schema of its own (a run holds its schema's lock).
 func TestHostileServersLeakNoSecret(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	const lanes = 4
+	var schemas []*bundle
+	for range lanes {
+		schemas = append(schemas, setup(t))
+	}
+	b := schemas[0]
 	simToken := "s1m-t0ken-" + randomText(10)
 	dbPassword := "Pa55@" + randomText(10)
 	escapedDB, _ := withPassword(t, b.url, dbPassword) // the password percent-encoded: it connects
@@ -173,67 +182,108 @@ func TestHostileServersLeakNoSecret(t *testing.T) {
 	}
 	hostile := newHostileGraph(t)
 
-	var out strings.Builder
-	run := func(name string, h hooks, db string, args ...string) int {
-		t.Helper()
-		var code int
-		for _, format := range []string{"json", "text"} {
-			var so, se strings.Builder
-			full := append([]string{"ingest", "run", "--database-url", db, "--schema", b.schema, "--log-level", "debug", "--log-format", format,
-				"--tenant-id", tenant, "--force", "--max-retry-wait", "30s"}, args...)
-			code = Main(withHooks(context.Background(), h), full, &so, &se, "test")
-			if code != ExitOK && code != ExitFailed && code != ExitUsage {
-				t.Errorf("%s (%s logs): exit %d", name, format, code)
-			}
-			fmt.Fprintf(&out, "== %s (%s): exit %d\n%s%s", name, format, code, so.String(), se.String())
-		}
-		return code
+	type scenario struct {
+		name string
+		db   string
+		args []string
+		// wantFailure: exit 0 is an error.
+		wantFailure bool
+		clock       *fakeclock.Clock
+		sim         *graphsim.Server // graph-sim's, whose download links hold credentials
 	}
+	var scenarios []scenario
 
 	// Every fault graph-sim has, on every request of the two organizer
 	// reports, and each once.
-	var simCreds []string
 	for _, kind := range graphsim.FaultKinds {
 		for _, times := range []int{0, -1} {
 			clock := fakeclock.New(asOf)
 			sim := simOn(t, clock, graphsim.Options{Token: simToken, Faults: []graphsim.Fault{{Kind: kind, Times: times}}})
-			run(fmt.Sprintf("graph-sim fault %s times %d", kind, times), hooks{clock: clock}, escapedDB,
-				append([]string{"--graph-url", sim.URL(), "--access-token", simToken}, organizerReports...)...)
-			for _, r := range sim.DownloadRequests() {
-				simCreds = append(simCreds, r.Path[strings.LastIndexByte(r.Path, '/')+1:])
-				simCreds = append(simCreds, mustQuery(t, r.Query)["sig"]...)
-			}
+			scenarios = append(scenarios, scenario{name: fmt.Sprintf("graph-sim fault %s times %d", kind, times), db: escapedDB, clock: clock, sim: sim,
+				args: append([]string{"--graph-url", sim.URL(), "--access-token", simToken}, organizerReports...)})
 		}
-	}
-	if len(simCreds) == 0 {
-		t.Fatal("no scenario reached graph-sim's download host")
 	}
 
 	// The hostile server, one report a behaviour, on v1.0 CSV; then the
 	// nextLink on beta JSON.
-	clock := fakeclock.New(asOf)
 	csvReports := []string{hostilePathCredOK, hostilePathCred500, hostileBadLocation, hostileBadEscape, hostileEcho401, hostileEcho400, hostileCutBody}
 	for _, rep := range csvReports {
-		if code := run("hostile "+rep, hooks{clock: clock}, escapedDB, "--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", rep); code == ExitOK && rep != hostilePathCredOK {
-			t.Errorf("hostile %s: exit 0", rep)
-		}
+		scenarios = append(scenarios, scenario{name: "hostile " + rep, db: escapedDB, wantFailure: rep != hostilePathCredOK,
+			args: []string{"--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", rep}})
 	}
-	run("hostile "+hostileNextLink, hooks{clock: clock}, escapedDB, "--graph-url", hostile.api.URL, "--access-token", hostile.token,
-		"--api-version", "beta", "--format", "json", "--report", hostileNextLink)
+	scenarios = append(scenarios, scenario{name: "hostile " + hostileNextLink, db: escapedDB,
+		args: []string{"--graph-url", hostile.api.URL, "--access-token", hostile.token, "--api-version", "beta", "--format", "json", "--report", hostileNextLink}})
 	// The same run with the raw '@' database URL, whatever becomes of it.
-	run("raw database URL", hooks{clock: clock}, rawDB, "--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", hostilePathCredOK)
+	scenarios = append(scenarios, scenario{name: "raw database URL", db: rawDB,
+		args: []string{"--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", hostilePathCredOK}})
 	// And one that cannot reach the database at all.
 	deadRaw := strings.Replace(rawDB, "@"+hostPort(t, escapedDB)+"/", "@127.0.0.1:1/", 1)
 	if deadRaw == rawDB {
 		t.Fatal("could not point the raw database URL at a dead port")
 	}
-	run("dead raw database URL", hooks{clock: clock}, deadRaw, "--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", hostilePathCredOK)
+	scenarios = append(scenarios, scenario{name: "dead raw database URL", db: deadRaw,
+		args: []string{"--graph-url", hostile.api.URL, "--access-token", hostile.token, "--report", hostilePathCredOK}})
 
+	// run runs sc in both log formats on lane's schema and returns what it
+	// printed.
+	run := func(sc scenario, lane *bundle) string {
+		clock := sc.clock
+		if clock == nil {
+			clock = fakeclock.New(asOf)
+		}
+		var out strings.Builder
+		for _, format := range []string{"json", "text"} {
+			var so, se strings.Builder
+			full := append([]string{"ingest", "run", "--database-url", sc.db, "--schema", lane.schema, "--log-level", "debug", "--log-format", format,
+				"--tenant-id", tenant, "--force", "--max-retry-wait", "30s"}, sc.args...)
+			code := Main(withHooks(context.Background(), hooks{clock: clock}), full, &so, &se, "test")
+			if code != ExitOK && code != ExitFailed && code != ExitUsage {
+				t.Errorf("%s (%s logs): exit %d", sc.name, format, code)
+			}
+			if code == ExitOK && sc.wantFailure {
+				t.Errorf("%s (%s logs): exit 0", sc.name, format)
+			}
+			fmt.Fprintf(&out, "== %s (%s): exit %d\n%s%s", sc.name, format, code, so.String(), se.String())
+		}
+		return out.String()
+	}
+	// Scenario i runs in lane i % lanes; outputs[i] is what it printed.
+	outputs := make([]string, len(scenarios))
+	var wg sync.WaitGroup
+	for l, lane := range schemas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := l; i < len(scenarios); i += lanes {
+				outputs[i] = run(scenarios[i], lane)
+			}
+		}()
+	}
+	wg.Wait()
+	out := strings.Join(outputs, "")
+
+	var simCreds []string
+	for _, sc := range scenarios {
+		if sc.sim == nil {
+			continue
+		}
+		for _, r := range sc.sim.DownloadRequests() {
+			simCreds = append(simCreds, r.Path[strings.LastIndexByte(r.Path, '/')+1:])
+			simCreds = append(simCreds, mustQuery(t, r.Query)["sig"]...)
+		}
+	}
+	if len(simCreds) == 0 {
+		t.Fatal("no scenario reached graph-sim's download host")
+	}
 	if api, dl := hostile.counts(); api == 0 || dl == 0 {
 		t.Fatalf("the hostile server saw %d report calls and %d downloads: the scenarios did not reach it", api, dl)
 	}
-	if got := b.scalar(t, `SELECT count(*) FROM S.skype_activity_counts`); got != "7" {
-		t.Errorf("the path-credential report loaded %s rows, want 7: the check would not see its URL", got)
+	for i, sc := range scenarios {
+		if sc.name == "hostile "+hostilePathCredOK {
+			if got := schemas[i%lanes].scalar(t, `SELECT count(*) FROM S.skype_activity_counts`); got != "7" {
+				t.Errorf("the path-credential report loaded %s rows, want 7: the check would not see its URL", got)
+			}
+		}
 	}
 
 	secrets := map[string]string{
@@ -249,19 +299,23 @@ func TestHostileServersLeakNoSecret(t *testing.T) {
 			secrets[fmt.Sprintf("graph-sim download credential %d", i)] = c
 		}
 	}
-	tables := allTableText(t, b.schema)
-	for what, s := range secrets {
-		if strings.Contains(out.String(), s) {
-			t.Errorf("stdout or stderr holds the %s %q", what, s)
-		}
-		for table, text := range tables {
-			if strings.Contains(text, s) || strings.Contains(text, hex.EncodeToString([]byte(s))) {
-				t.Errorf("table %s holds the %s %q", table, what, s)
+	for _, lane := range schemas {
+		tables := allTableText(t, lane.schema)
+		for what, s := range secrets {
+			for table, text := range tables {
+				if strings.Contains(text, s) || strings.Contains(text, hex.EncodeToString([]byte(s))) {
+					t.Errorf("table %s.%s holds the %s %q", lane.schema, table, what, s)
+				}
 			}
 		}
 	}
+	for what, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("stdout or stderr holds the %s %q", what, s)
+		}
+	}
 	if t.Failed() {
-		t.Logf("what the runs printed:\n%s", out.String())
+		t.Logf("what the runs printed:\n%s", out)
 	}
 }
 

@@ -3,11 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,42 +12,7 @@ import (
 
 	"github.com/m365ingest/ingest/internal/pgtest"
 	"github.com/m365ingest/ingest/load"
-	"github.com/m365ingest/ingest/report"
 )
-
-// buildIngest compiles the command once per test binary.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "ingest-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "ingest")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/m365ingest/ingest/cmd/ingest").CombinedOutput()
-	if err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return bin, nil
-})
-
-// dataChecksum hashes the report tables without the bookkeeping columns,
-// which differ between two databases loaded at different times.
-func (b *bundle) dataChecksum(t *testing.T) string {
-	t.Helper()
-	var parts []string
-	for _, s := range report.All {
-		cols := dataCols(s)
-		parts = append(parts, b.scalar(t, `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM (SELECT `+cols+` FROM S.`+s.Table+`) x`))
-	}
-	return strings.Join(parts, ",")
-}
-
-func dataCols(s *report.Spec) string {
-	cols := []string{"tenant_id"}
-	for _, c := range s.Columns() {
-		cols = append(cols, c.Name)
-	}
-	return strings.Join(cols, ", ")
-}
 
 // TestWaitTimeout: with --wait a second run waits for the first and then
 // runs; with a short --wait-timeout it gives up with exit 1. The lock is let

@@ -102,15 +102,12 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
-// startIngest starts the built command with the bundle's database.
+// startIngest starts the command, as a separate process, with the bundle's
+// database.
 func (b *bundle) startIngest(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
 	full := append([]string{args[0], "--database-url", b.url, "--schema", b.schema, "--log-format", "json"}, args[1:]...)
-	cmd := exec.Command(bin, full...)
+	cmd := ingestCommand(t, full...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
