@@ -239,6 +239,18 @@ func withPrepare(p pipeline.Plan, prepare func(ctx context.Context, r *pipeline.
 	return plan{Plan: p, prepared: n}
 }
 
+// askedNobody fails the test when the run got to its work (Prepare) or
+// asked Graph anything.
+func askedNobody(t *testing.T, p plan, sim *graphsim.Server) {
+	t.Helper()
+	if n := p.prepared.Load(); n != 0 {
+		t.Errorf("prepared %d times, want never", n)
+	}
+	if n := len(sim.APIRequests()); n != 0 {
+		t.Errorf("Graph saw %d requests", n)
+	}
+}
+
 // runPlan is what `ingest run --period D7` plans: the reports named, from
 // Graph as g says, judged by clock.
 func runPlan(t *testing.T, g pipeline.Graph, clock *fakeclock.Clock, names ...string) plan {

@@ -144,12 +144,7 @@ func TestMigrateFailureIsRecorded(t *testing.T) {
 		"run:D7:failed:"+err.Error(); got != want {
 		t.Errorf("ingest_runs = %s\nwant          %s", got, want)
 	}
-	if n := p.prepared.Load(); n != 0 {
-		t.Errorf("prepared %d times, want never", n)
-	}
-	if n := len(sim.APIRequests()); n != 0 {
-		t.Errorf("Graph saw %d requests", n)
-	}
+	askedNobody(t, p, sim)
 	for _, table := range []string{"report_fetches", "skype_organizer_activity_user_counts", "skype_organizer_activity_minute_counts"} {
 		if n := w.rows(t, table); n != "0" {
 			t.Errorf("%s has %s rows, want none", table, n)

@@ -43,12 +43,7 @@ func TestLockedRun(t *testing.T) {
 		if o.stdout.String() != "" || o.log.String() != "" {
 			t.Errorf("a run that stood aside printed or logged:\n%s", o.all())
 		}
-		if n := p.prepared.Load(); n != 0 {
-			t.Errorf("prepared %d times, want never", n)
-		}
-		if n := len(sim.APIRequests()); n != 0 {
-			t.Errorf("Graph saw %d requests", n)
-		}
+		askedNobody(t, p, sim)
 		if got := w.scalar(t, `SELECT string_agg(command || ':' || status, ',') FROM S.ingest_runs`); got != "load-file:running" {
 			t.Errorf("ingest_runs = %s, want only the holder's", got)
 		}
@@ -155,12 +150,7 @@ func TestLockedRun(t *testing.T) {
 		if got := o.stderr.String(); !strings.HasPrefix(got, wantLine) || !strings.HasSuffix(got, fmt.Sprintf("backend pid %d), up to --wait-timeout 200ms\n", h.pid)) {
 			t.Errorf("stderr %q, want the line %q…", got, wantLine)
 		}
-		if n := p.prepared.Load(); n != 0 {
-			t.Errorf("prepared %d times, want never", n)
-		}
-		if n := len(sim.APIRequests()); n != 0 {
-			t.Errorf("Graph saw %d requests", n)
-		}
+		askedNobody(t, p, sim)
 		if got, want := w.scalar(t, `SELECT string_agg(command || ':' || status || ':' || error, ',') FROM S.ingest_runs WHERE run_id <> $1`, h.runID),
 			"run:failed:"+err.Error(); got != want {
 			t.Errorf("ingest_runs = %s\nwant          %s", got, want)
@@ -318,12 +308,7 @@ func TestLockHeldByStrangerFails(t *testing.T) {
 			if !errors.As(err, &he) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "not a running ingest run") {
 				t.Fatalf("Execute: %v; want a *load.HeldError naming %q", err, want)
 			}
-			if n := p.prepared.Load(); n != 0 {
-				t.Errorf("prepared %d times, want never", n)
-			}
-			if n := len(sim.APIRequests()); n != 0 {
-				t.Errorf("Graph saw %d requests", n)
-			}
+			askedNobody(t, p, sim)
 			if got, want := w.scalar(t, `SELECT string_agg(status || ':' || error, ',') FROM S.ingest_runs`), "failed:"+err.Error(); got != want {
 				t.Errorf("ingest_runs = %s\nwant          %s", got, want)
 			}
