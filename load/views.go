@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/sql/views"
 )
 
 // viewFile is one rendered file of sql/views.
@@ -99,6 +102,19 @@ var commonColumns = map[string]string{
 	"partial_month":       "True when fewer days of the month than it has have a row (the current month, or a gap). A day with a row but an empty cell does not make it partial: compare each metric's *_days column with days_in_month.",
 }
 
+// embeddedViews is the rendering of views.FS: it and the report-spec table
+// are fixed for the life of the process, so every schema a process migrates
+// (a test suite's hundreds, or a night's tenants) shares one rendering.
+var embeddedViews = sync.OnceValues(func() ([]viewFile, error) { return renderViews(views.FS) })
+
+// renderViewsOf is renderViews, rendered once for the embedded views.
+func renderViewsOf(fsys fs.FS) ([]viewFile, error) {
+	if e, ok := fsys.(embed.FS); ok && e == views.FS {
+		return embeddedViews()
+	}
+	return renderViews(fsys)
+}
+
 // renderViews reads every *.sql file of fsys in name order (which is
 // dependency order: a file may use views of earlier files) and renders it as
 // a text/template over the report-spec table.
@@ -145,7 +161,7 @@ func renderViews(fsys fs.FS) ([]viewFile, error) {
 // that depends on ours stops the migration with an error naming it, rather
 // than being dropped silently. Grants to reader roles are re-applied.
 func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
-	files, err := renderViews(fsys)
+	files, err := renderViewsOf(fsys)
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
 	}
