@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/m365ingest/ingest/internal/pgtest"
 )
 
 // callerEnvPrefixes are the variables the app reads (or that pgx and
@@ -34,7 +36,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // ingestCommand is the ingest command with args, as a separate process: the

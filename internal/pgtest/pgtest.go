@@ -1,64 +1,101 @@
 // Package pgtest gives tests an isolated schema on a real Postgres server:
 // DATABASE_URL, default the local server. Without a server a test is skipped,
 // except with CI=true, where a missing database is a failure.
+//
+// Each test process works in a database of its own, created on first use
+// and dropped when the tests end (a package's TestMain calls Main). A test
+// schema leaves dead rows in the catalogs of its database when it is
+// dropped, thousands for a migrated warehouse, and a server run without
+// autovacuum (this project's machines) keeps them: in the server's own
+// database they would slow every later test run and everything else there.
+// A database dropped whole takes them with it. When the role may not create
+// databases, the tests use DATABASE_URL's database itself, as before.
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/m365ingest/ingest/internal/localpg"
 )
 
+// prefix names the databases pgtest creates: prefix, the Unix time of
+// creation, '_', random hex.
+const prefix = "ingest_test_"
+
+// staleAfter is the age past which a database of prefix that nobody is
+// connected to is taken for the leftover of a test process that was killed
+// before Main could drop it.
+const staleAfter = time.Hour
+
 var (
+	mainRunning bool // set by Main
+
 	once    sync.Once
+	dbURL   string // the test database's URL (DATABASE_URL's when own is "")
+	own     string // the database this process created, or ""
+	server  string // DATABASE_URL (or the local server)
 	pool    *pgxpool.Pool
 	poolErr error
 )
 
-// URL returns the server's URL, failing or skipping the test when it does
-// not answer.
+// Main runs the tests and then drops the database they used. A package
+// whose tests use pgtest calls it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func Main(m *testing.M) int {
+	mainRunning = true
+	code := m.Run()
+	if err := drop(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// URL returns the URL of the test database, failing or skipping the test
+// when the server does not answer.
 func URL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		url = localpg.URL
+	if !mainRunning {
+		t.Fatal("pgtest: the package's TestMain must call pgtest.Main, which drops the test database at the end")
 	}
-	once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		pool, poolErr = pgxpool.New(ctx, url)
-		if poolErr == nil {
-			poolErr = pool.Ping(ctx)
-		}
-	})
+	once.Do(start)
 	if poolErr != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("Postgres at DATABASE_URL does not answer (CI=true makes this a failure): %v", poolErr)
 		}
 		t.Skipf("Postgres at DATABASE_URL does not answer: %v", poolErr)
 	}
-	return url
+	return dbURL
 }
 
-// Pool is a shared pool on the server (no schema bound).
+// Pool is a shared pool on the test database (no schema bound).
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	URL(t)
 	return pool
 }
 
-// Schema returns the server URL and the name of a fresh schema that is
-// dropped when the test ends. The schema itself is not created: ingest
-// creates it, as on a fresh database.
+// Schema returns the test database's URL and the name of a fresh schema
+// that is dropped when the test ends. The schema itself is not created:
+// ingest creates it, as on a fresh database.
 func Schema(t testing.TB) (url, schema string) {
 	t.Helper()
 	url = URL(t)
@@ -73,4 +110,120 @@ func Schema(t testing.TB) (url, schema string) {
 		}
 	})
 	return url, schema
+}
+
+// start creates the process's database on the server and opens the shared
+// pool on it.
+func start() {
+	server = os.Getenv("DATABASE_URL")
+	if server == "" {
+		server = localpg.URL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		poolErr = err
+		return
+	}
+	defer admin.Close(ctx)
+	dbURL = server
+	if name, err := create(ctx, admin); err == nil {
+		own = name
+		if dbURL, err = withDatabase(server, name); err != nil {
+			poolErr = err
+			return
+		}
+	} else if !isPrivilegeError(err) {
+		poolErr = fmt.Errorf("create a test database: %w", err)
+		return
+	}
+	pool, poolErr = pgxpool.New(ctx, dbURL)
+	if poolErr == nil {
+		poolErr = pool.Ping(ctx)
+	}
+}
+
+// create drops the stale test databases of killed processes, then creates
+// one for this process and returns its name.
+func create(ctx context.Context, admin *pgx.Conn) (string, error) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database d
+		WHERE datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)`,
+		prefix+"%")
+	if err != nil {
+		return "", err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	for _, n := range names {
+		if created, ok := createdAt(n); ok && time.Since(created) > staleAfter {
+			// Another process may be dropping it too: its error is no matter.
+			admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
+		}
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	name := prefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + hex.EncodeToString(b[:])
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return name, err
+}
+
+// createdAt reads the creation time out of the name of a test database.
+func createdAt(name string) (time.Time, bool) {
+	secs, _, ok := strings.Cut(strings.TrimPrefix(name, prefix), "_")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0), true
+}
+
+// drop closes the shared pool and drops the process's database, ending any
+// session still on it (a test's ingest that outlived its test).
+func drop() error {
+	if pool != nil {
+		pool.Close()
+	}
+	if own == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return fmt.Errorf("drop the test database %s: %w", own, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{own}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop the test database %s: %w", own, err)
+	}
+	return nil
+}
+
+func isPrivilegeError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42501" // insufficient_privilege
+}
+
+// withDatabase returns the connection string connString (a URL or a
+// key=value DSN) with its database replaced by name.
+func withDatabase(connString, name string) (string, error) {
+	if strings.HasPrefix(connString, "postgres://") || strings.HasPrefix(connString, "postgresql://") {
+		u, err := url.Parse(connString)
+		if err != nil {
+			return "", fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		u.Path = "/" + name
+		u.RawPath = ""
+		q := u.Query()
+		if q.Has("dbname") {
+			q.Set("dbname", name)
+			u.RawQuery = q.Encode()
+		}
+		return u.String(), nil
+	}
+	// A DSN: a later keyword overrides an earlier one.
+	return connString + " dbname=" + name, nil
 }
