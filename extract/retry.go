@@ -76,10 +76,12 @@ func throttled(code int) bool {
 }
 
 // backoff is exponential backoff with full jitter: a random wait in
-// (0, min(64s, 1s·2^(attempt-1))].
+// [1ms, min(64s, 1s·2^(attempt-1))]. Never under a millisecond: the audit
+// (fetch_attempts.wait_ms) and the log count whole milliseconds, where a
+// shorter wait would read as none.
 func backoff(attempt int) time.Duration {
 	ceil := time.Second << min(max(attempt, 1)-1, 6)
-	return time.Duration(rand.Int64N(int64(ceil)) + 1)
+	return time.Millisecond + time.Duration(rand.Int64N(int64(ceil-time.Millisecond)+1))
 }
 
 // maxRetryAfter is the longest Retry-After in whole seconds that a Duration

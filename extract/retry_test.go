@@ -146,10 +146,28 @@ func Test503And504BackOffWithJitter(t *testing.T) {
 	}
 	sleeps := clock.Sleeps()
 	if len(sleeps) != 2 || sleeps[0] <= 0 || sleeps[0] > time.Second || sleeps[1] <= 0 || sleeps[1] > 2*time.Second {
-		t.Errorf("sleeps = %v, want full jitter within (0,1s] then (0,2s]", sleeps)
+		t.Errorf("sleeps = %v, want full jitter within [1ms,1s] then [1ms,2s]", sleeps)
 	}
 	if !strings.HasPrefix(statuses(p.Attempts), "graph:503+") {
 		t.Errorf("attempts = %s", statuses(p.Attempts))
+	}
+}
+
+// A backoff is at least a millisecond: fetch_attempts.wait_ms and the
+// "retrying" log count whole milliseconds, and a wait under one read as 0,
+// "retried at once" (1 in 1,000 first backoffs did; TestFaults/503_backs_off
+// failed on it now and then).
+func TestBackoffIsAtLeastAMillisecond(t *testing.T) {
+	t.Parallel()
+	for attempt := 1; attempt <= 8; attempt++ {
+		ceil := time.Second << min(attempt-1, 6)
+		// 20,000 draws: with waits in (0, 1s], the old range, P(none under
+		// 1 ms) = 0.999^20000, about 2e-9.
+		for range 20000 {
+			if d := backoff(attempt); d < time.Millisecond || d > ceil {
+				t.Fatalf("backoff(%d) = %v, want within [1ms, %v]", attempt, d, ceil)
+			}
+		}
 	}
 }
 
