@@ -14,6 +14,12 @@ export PATH := $(PATH):/usr/local/go/bin
 
 GO ?= go
 FUZZTIME ?= 30s
+# Tests run at once within a package. Most of them wait on Postgres or a
+# loopback server rather than compute, so go test's default (GOMAXPROCS, 2
+# on our machines) leaves the cores idle; at 8 make test took 28.5 s
+# against 32.5 s at 2 (medians of 2, one run, side by side), with at most
+# 52 connections to the server (max_connections is 100).
+TEST_PARALLEL ?= 8
 VERSION := $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)")
 
@@ -30,7 +36,7 @@ demo: build ## run the job end to end: Graph simulator -> backfill -> Postgres, 
 
 test: lint ## run every test (race detector) against Postgres
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)"; export DATABASE_URL; \
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel $(TEST_PARALLEL) ./...
 
 lint: ## go vet and the gofmt check
 	$(GO) vet ./...
