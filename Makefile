@@ -18,7 +18,8 @@ FUZZTIME ?= 30s
 # loopback server rather than compute, so go test's default (GOMAXPROCS, 2
 # on our machines) leaves the cores idle; at 8 make test took 28.5 s
 # against 32.5 s at 2 (medians of 2, one run, side by side), with at most
-# 52 connections to the server (max_connections is 100).
+# 52 connections to the server (max_connections is 100: two make tests at
+# once against one server want TEST_PARALLEL=4).
 TEST_PARALLEL ?= 8
 VERSION := $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)")

@@ -18,7 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -38,9 +37,11 @@ import (
 const prefix = "ingest_test_"
 
 // staleAfter is the age past which a database of prefix that nobody is
-// connected to is taken for the leftover of a test process that was killed
-// before Main could drop it.
-const staleAfter = time.Hour
+// connected to is taken for the leftover of a test process that ended
+// without Main dropping it: killed, or a test that panicked or ran past
+// go test's -timeout (10 minutes by default), which end the process at
+// once. A live process keeps connections to its database.
+const staleAfter = 30 * time.Minute
 
 var (
 	mainRunning bool // set by Main
@@ -128,13 +129,12 @@ func start() {
 	}
 	defer admin.Close(ctx)
 	dbURL = server
+	// A server that refuses a database (a role without CREATEDB, say) leaves
+	// the tests in DATABASE_URL's database, as they were before.
 	if name, err := create(ctx, admin); err == nil {
 		own = name
-		if dbURL, err = withDatabase(server, name); err != nil {
-			poolErr = err
-			return
-		}
-	} else if !isPrivilegeError(err) {
+		dbURL = withDatabase(server, name)
+	} else if !isServerError(err) {
 		poolErr = fmt.Errorf("create a test database: %w", err)
 		return
 	}
@@ -166,7 +166,9 @@ func create(ctx context.Context, admin *pgx.Conn) (string, error) {
 	var b [4]byte
 	rand.Read(b[:])
 	name := prefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	// template0, not the default template1: nobody connects to it, and
+	// CREATE DATABASE fails while anyone is connected to its template.
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0")
 	return name, err
 }
 
@@ -202,28 +204,39 @@ func drop() error {
 	return nil
 }
 
-func isPrivilegeError(err error) bool {
+// isServerError tells an error the server answered (a refusal) from one of
+// reaching it.
+func isServerError(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "42501" // insufficient_privilege
+	return errors.As(err, &pe)
 }
 
 // withDatabase returns the connection string connString (a URL or a
-// key=value DSN) with its database replaced by name.
-func withDatabase(connString, name string) (string, error) {
-	if strings.HasPrefix(connString, "postgres://") || strings.HasPrefix(connString, "postgresql://") {
-		u, err := url.Parse(connString)
-		if err != nil {
-			return "", fmt.Errorf("DATABASE_URL: %w", err)
+// key=value DSN) with its database replaced by name, which needs no
+// quoting. A URL's query is kept as written (re-encoding it would turn a
+// %20 in options into a '+', which libpq and pgx read as such), but for
+// its database keys, which would override the path.
+func withDatabase(connString, name string) string {
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		rest, ok := strings.CutPrefix(connString, scheme)
+		if !ok {
+			continue
 		}
-		u.Path = "/" + name
-		u.RawPath = ""
-		q := u.Query()
-		if q.Has("dbname") {
-			q.Set("dbname", name)
-			u.RawQuery = q.Encode()
+		authority, query, _ := strings.Cut(rest, "?")
+		authority, _, _ = strings.Cut(authority, "/")
+		var keep []string
+		for _, kv := range strings.Split(query, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			if kv != "" && k != "dbname" && k != "database" {
+				keep = append(keep, kv)
+			}
 		}
-		return u.String(), nil
+		out := scheme + authority + "/" + name
+		if len(keep) > 0 {
+			out += "?" + strings.Join(keep, "&")
+		}
+		return out
 	}
 	// A DSN: a later keyword overrides an earlier one.
-	return connString + " dbname=" + name, nil
+	return connString + " dbname=" + name
 }

@@ -18,12 +18,25 @@ func TestWithDatabase(t *testing.T) {
 		{"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "postgres://postgres@127.0.0.1:5432/db_1?sslmode=disable"},
 		{"postgresql://u:p%40ss@h/x", "postgresql://u:p%40ss@h/db_1"},
 		{"postgres://h:5/", "postgres://h:5/db_1"},
-		{"postgres://h?dbname=x&sslmode=disable", "postgres://h/db_1?dbname=db_1&sslmode=disable"},
+		{"postgres://h", "postgres://h/db_1"},
+		// The database keys of the query would override the path.
+		{"postgres://h?dbname=x&sslmode=disable", "postgres://h/db_1?sslmode=disable"},
+		{"postgres://h/x?database=x", "postgres://h/db_1"},
+		// The rest of the query stays as written: re-encoded, %20 would
+		// become '+', which pgx does not read as a space.
+		{"postgres://h/x?dbname=x&options=-c%20search_path%3Dfoo", "postgres://h/db_1?options=-c%20search_path%3Dfoo"},
 		{"host=127.0.0.1 user=postgres dbname=postgres", "host=127.0.0.1 user=postgres dbname=postgres dbname=db_1"},
 	} {
-		got, err := withDatabase(tc.in, "db_1")
-		if err != nil || got != tc.want {
-			t.Errorf("withDatabase(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		got := withDatabase(tc.in, "db_1")
+		if got != tc.want {
+			t.Errorf("withDatabase(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		cfg, err := pgx.ParseConfig(got)
+		if err != nil || cfg.Database != "db_1" {
+			t.Errorf("%q: pgx reads database %q (%v), want db_1", got, cfg.Database, err)
+		}
+		if strings.Contains(tc.in, "options") && cfg.RuntimeParams["options"] != "-c search_path=foo" {
+			t.Errorf("%q: options = %q", got, cfg.RuntimeParams["options"])
 		}
 	}
 }
@@ -89,12 +102,39 @@ func TestStaleDatabasesAreDropped(t *testing.T) {
 		return ok
 	}
 	if exists(stale) {
-		t.Errorf("%s (two hours old, nobody connected) was not dropped", stale)
+		t.Errorf("%s (%v old, nobody connected) was not dropped", stale, 2*staleAfter)
 	}
 	if !exists(young) {
-		t.Errorf("%s (half an hour old) was dropped", young)
+		t.Errorf("%s (%v old) was dropped", young, staleAfter/2)
 	}
 	if !exists(own) || !exists(made) {
 		t.Errorf("a live test database was dropped (%s %v, %s %v)", own, exists(own), made, exists(made))
+	}
+}
+
+// A session on template1 (a developer's psql, another tool) must not stop
+// the tests: CREATE DATABASE refuses a template someone is connected to.
+func TestCreateWhileTemplate1IsInUse(t *testing.T) {
+	URL(t)
+	if own == "" {
+		t.Skip("the role may not create databases")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	on1, err := pgx.Connect(ctx, withDatabase(server, "template1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := create(ctx, admin)
+	on1.Close(ctx)
+	if err != nil {
+		t.Fatalf("create with a session on template1: %v", err)
+	}
+	if _, err := admin.Exec(ctx, "DROP DATABASE "+made); err != nil {
+		t.Error(err)
 	}
 }
