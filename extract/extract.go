@@ -202,7 +202,7 @@ func TokenRejected(err error) bool {
 
 // FunctionURL is the Graph request for a report and period.
 func (c *Client) FunctionURL(req Request) string {
-	u := strings.TrimRight(c.GraphURL, "/") + "/" + c.APIVersion + "/reports/" + req.Report.Function + "(period='" + req.Period + "')"
+	u := strings.TrimRight(c.GraphURL, "/") + req.Report.Path(c.APIVersion, req.Period)
 	if req.Format == report.JSON {
 		u += "?$format=application/json"
 	}

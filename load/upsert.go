@@ -209,7 +209,7 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inser
 		strings.Join(quoteAll(cols), ", ")+` FROM `+target+` WITH NO DATA`); err != nil {
 		return 0, 0, 0, fmt.Errorf("create staging table: %w", err)
 	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, &rowSource{rows: rows, tenant: f.TenantID, snapshot: spec.Snapshot})
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, newRowSource(spec, f.TenantID, rows))
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("copy rows: %w", err)
 	}
@@ -325,7 +325,7 @@ func historySQL(spec *report.Spec) string {
 		on = append(on, "s."+n+" = t."+n)
 	}
 	reportDate := "t.report_date"
-	if spec.Snapshot {
+	if !spec.Dated() {
 		reportDate = "NULL::date"
 	}
 	return `INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
@@ -338,13 +338,46 @@ WHERE s.report_refresh_date >= t.report_refresh_date
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// rowSource feeds transform rows to COPY without building [][]any.
+// rowSource feeds transform rows to COPY without building [][]any, in the
+// order of dataColumns.
 type rowSource struct {
-	rows     []transform.Row
-	tenant   string
-	snapshot bool // no report_date: the key is (tenant, refresh date, period)
-	i        int
-	buf      []any
+	rows   []transform.Row
+	tenant string
+	src    []int         // per data column: a fixed column (srcTenant...) or a field index
+	types  []report.Type // per data column that is a field
+	i      int
+	buf    []any
+}
+
+// The fixed data columns of rowSource.src; a field is its index, 0 or more.
+const (
+	srcTenant = -1 - iota
+	srcReportDate
+	srcRefreshDate
+	srcPeriod
+)
+
+func newRowSource(spec *report.Spec, tenant string, rows []transform.Row) *rowSource {
+	s := &rowSource{rows: rows, tenant: tenant}
+	fields := spec.Fields()
+	for _, name := range dataColumns(spec) {
+		i, t := 0, report.Count
+		switch name {
+		case report.TenantID:
+			i = srcTenant
+		case report.ReportDate.Name:
+			i = srcReportDate
+		case report.RefreshDate.Name:
+			i = srcRefreshDate
+		case report.Period.Name:
+			i = srcPeriod
+		default:
+			i = slices.IndexFunc(fields, func(c report.Column) bool { return c.Name == name })
+			t = fields[i].Type
+		}
+		s.src, s.types = append(s.src, i), append(s.types, t)
+	}
+	return s
 }
 
 // copyHook, when set by a test, is called before each row is handed to COPY.
@@ -360,17 +393,53 @@ func (s *rowSource) Next() bool {
 func (s *rowSource) Err() error { return nil }
 func (s *rowSource) Values() ([]any, error) {
 	r := &s.rows[s.i-1]
-	if s.snapshot {
-		s.buf = append(s.buf[:0], s.tenant, r.RefreshDate, int32(r.Period))
-	} else {
-		s.buf = append(s.buf[:0], s.tenant, r.ReportDate, r.RefreshDate, int32(r.Period))
-	}
-	for _, v := range r.Values {
-		if v.Valid {
-			s.buf = append(s.buf, v.N)
-		} else {
-			s.buf = append(s.buf, nil)
+	s.buf = s.buf[:0]
+	for k, i := range s.src {
+		switch i {
+		case srcTenant:
+			s.buf = append(s.buf, s.tenant)
+		case srcReportDate:
+			s.buf = append(s.buf, r.ReportDate)
+		case srcRefreshDate:
+			s.buf = append(s.buf, r.RefreshDate)
+		case srcPeriod:
+			s.buf = append(s.buf, int32(r.Period))
+		default:
+			s.buf = append(s.buf, copyValue(s.types[k], r.Values[i]))
 		}
 	}
 	return s.buf, nil
+}
+
+// copyValue is what COPY takes for a value of a column of type t (see
+// transform.Value); nil is NULL.
+func copyValue(t report.Type, v transform.Value) any {
+	if !v.Valid {
+		return nil
+	}
+	switch t {
+	case report.Bool:
+		return v.N != 0
+	case report.Date:
+		return time.Unix(v.N*86400, 0).UTC()
+	case report.Duration:
+		return time.Duration(v.N)
+	case report.Text:
+		return v.S
+	case report.List:
+		return splitList(v.S)
+	}
+	return v.N
+}
+
+// splitList splits a '+'-separated list (Assigned Products), each item
+// trimmed, empty items dropped.
+func splitList(s string) []string {
+	out := []string{}
+	for _, item := range strings.Split(s, "+") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

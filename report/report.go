@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// Column is one metric column of a report. Every metric is a count (bigint in
-// the warehouse; an empty cell is NULL).
+// Column is one column of a report besides the refresh date, report date
+// and period: a metric, or a dimension that is part of the row's key.
 type Column struct {
 	// Name is the warehouse column, snake_case of the header.
 	Name string
@@ -24,24 +24,52 @@ type Column struct {
 	// Aliases are other spellings seen for the same column in CSV headers or
 	// JSON properties. They are compared after Normalize.
 	Aliases []string
+	// Type is what the column holds (Count when not set).
+	Type Type
+	// Agg is how the metric aggregates over a week or a month; 0 takes the
+	// report's (Spec.Agg).
+	Agg Agg
+	// Optional marks a column that real files may lack: the documented and
+	// the observed headers differ, or the column was added to the report
+	// later. A payload without it loads with the column NULL; any other
+	// missing column is an error.
+	Optional bool
 }
 
 // Spec describes one report.
 type Spec struct {
 	// Name is the short name used by --report and printed by `ingest reports`.
 	Name string
-	// Function is the Graph function under /reports.
+	// Aliases are other short names that --report takes (for the Skype
+	// reports, their names before the skype- prefix).
+	Aliases []string
+	// Function is the Graph function under Root.
 	Function string
+	// Root is the path the function hangs off after the API version:
+	// "/reports" when empty, or "/copilot/reports".
+	Root string
+	// Versions are the API versions that serve the function; nil means both
+	// v1.0 and beta.
+	Versions []string
 	// Table is the warehouse table (unqualified; the schema is configurable).
 	Table string
 	// Title is a human description.
 	Title string
-	// Metrics are the count columns, in the documented order.
+	// Dims are the text columns that identify a row besides its date (Site
+	// Type, Product Type): part of the key, never empty.
+	Dims []Column
+	// Metrics are the value columns, in the documented order.
 	Metrics []Column
+	// Agg is how the metrics aggregate that do not say (Column.Agg).
+	Agg Agg
 	// Snapshot marks a report without a Report Date: one row of totals for
 	// the whole period, keyed by (tenant, refresh date, period) instead of
 	// (tenant, report date). Its rows have a zero report date.
 	Snapshot bool
+	// NoPeriod marks a function without the period parameter, whose payload
+	// has no Report Period either (the activations): a snapshot keyed by
+	// (tenant, refresh date, dims). Its rows have a zero period.
+	NoPeriod bool
 	// Header is the documented column order of the CSV, when it is not the
 	// usual Report Refresh Date, Report Date, Report Period and then the
 	// metrics. It holds every column of Columns exactly once. Parsing does
@@ -105,6 +133,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessOrganizerActivityCounts",
 		Table:    "skype_organizer_activity_counts",
 		Title:    "Skype for Business organizer activity: conferences organized per day and activity type",
+		Agg:      Sum,
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
 	},
 	{
@@ -112,6 +141,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessOrganizerActivityUserCounts",
 		Table:    "skype_organizer_activity_user_counts",
 		Title:    "Skype for Business organizer activity: unique organizers per day and activity type",
+		Agg:      Users,
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
 	},
 	{
@@ -119,6 +149,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessOrganizerActivityMinuteCounts",
 		Table:    "skype_organizer_activity_minute_counts",
 		Title:    "Skype for Business organizer activity: conference minutes per day",
+		Agg:      Sum,
 		Metrics:  []Column{colAudioVideo, colDialInMS, colDialOutMS},
 	},
 	{
@@ -126,6 +157,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessParticipantActivityCounts",
 		Table:    "skype_participant_activity_counts",
 		Title:    "Skype for Business participant activity: conference participations per day and activity type",
+		Agg:      Sum,
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
 	},
 	{
@@ -133,6 +165,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessParticipantActivityUserCounts",
 		Table:    "skype_participant_activity_user_counts",
 		Title:    "Skype for Business participant activity: unique participants per day and activity type",
+		Agg:      Users,
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
 	},
 	{
@@ -140,6 +173,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessParticipantActivityMinuteCounts",
 		Table:    "skype_participant_activity_minute_counts",
 		Title:    "Skype for Business participant activity: conference minutes per day",
+		Agg:      Sum,
 		Metrics:  []Column{colAudioVideoLower},
 	},
 	{
@@ -147,6 +181,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessPeerToPeerActivityCounts",
 		Table:    "skype_peer_to_peer_activity_counts",
 		Title:    "Skype for Business peer-to-peer activity: sessions per day and activity type",
+		Agg:      Sum,
 		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
 	},
 	{
@@ -154,6 +189,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessPeerToPeerActivityUserCounts",
 		Table:    "skype_peer_to_peer_activity_user_counts",
 		Title:    "Skype for Business peer-to-peer activity: unique users per day and activity type",
+		Agg:      Users,
 		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
 	},
 	{
@@ -161,6 +197,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessPeerToPeerActivityMinuteCounts",
 		Table:    "skype_peer_to_peer_activity_minute_counts",
 		Title:    "Skype for Business peer-to-peer activity: audio and video minutes per day",
+		Agg:      Sum,
 		Metrics:  []Column{colAudio, colVideo},
 	},
 	{
@@ -168,6 +205,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessActivityCounts",
 		Table:    "skype_activity_counts",
 		Title:    "Skype for Business activity: peer-to-peer sessions and conferences organized and participated in per day",
+		Agg:      Sum,
 		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
 	},
 	{
@@ -175,6 +213,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessActivityUserCounts",
 		Table:    "skype_activity_user_counts",
 		Title:    "Skype for Business activity: unique users per day in peer-to-peer sessions and conferences",
+		Agg:      Users,
 		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
 	},
 	{
@@ -182,6 +221,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessDeviceUsageUserCounts",
 		Table:    "skype_device_usage_user_counts",
 		Title:    "Skype for Business device usage: unique users per day and device type",
+		Agg:      Users,
 		Metrics:  deviceMetrics,
 		// Report Date is the 7th column, after the devices.
 		Header: slices.Concat([]Column{RefreshDate}, deviceMetrics, []Column{ReportDate, Period}),
@@ -191,6 +231,7 @@ var All = []*Spec{
 		Function: "getSkypeForBusinessDeviceUsageDistributionUserCounts",
 		Table:    "skype_device_usage_distribution_user_counts",
 		Title:    "Skype for Business device usage: unique users per device type over the whole period (one row per refresh date and period)",
+		Agg:      Users,
 		Metrics:  deviceMetrics,
 		Snapshot: true,
 		// No Report Date; Report Period is last.
@@ -211,16 +252,24 @@ var Unsupported = []Omitted{
 }
 
 // Columns returns every column of the report in warehouse order: Report
-// Refresh Date, Report Date (not in a snapshot report), Report Period, then
-// the metrics.
+// Refresh Date, Report Date (not in a snapshot report), Report Period (not
+// in a report without a period), the dimensions, then the metrics.
 func (s *Spec) Columns() []Column {
-	out := make([]Column, 0, 3+len(s.Metrics))
+	out := make([]Column, 0, 3+len(s.Dims)+len(s.Metrics))
 	out = append(out, RefreshDate)
-	if !s.Snapshot {
+	if !s.Snapshot && !s.NoPeriod {
 		out = append(out, ReportDate)
 	}
-	out = append(out, Period)
-	return append(out, s.Metrics...)
+	if !s.NoPeriod {
+		out = append(out, Period)
+	}
+	return append(append(out, s.Dims...), s.Metrics...)
+}
+
+// Fields are the columns a row carries as values (transform.Row.Values):
+// the dimensions, then the metrics.
+func (s *Spec) Fields() []Column {
+	return append(append(make([]Column, 0, len(s.Dims)+len(s.Metrics)), s.Dims...), s.Metrics...)
 }
 
 // HeaderColumns returns the columns in the documented CSV order.
@@ -231,14 +280,56 @@ func (s *Spec) HeaderColumns() []Column {
 	return s.Columns()
 }
 
+// Dated reports whether rows are keyed by a report date.
+func (s *Spec) Dated() bool { return !s.Snapshot && !s.NoPeriod }
+
 // Key returns the warehouse columns that identify a row of the report's
-// table: (tenant_id, report_date), or for a snapshot report
-// (tenant_id, report_refresh_date, report_period).
+// table: (tenant_id, report_date), or for a snapshot report (tenant_id,
+// report_refresh_date, report_period), or for a report without a period
+// (tenant_id, report_refresh_date); then the dimensions.
 func (s *Spec) Key() []string {
-	if s.Snapshot {
-		return []string{TenantID, RefreshDate.Name, Period.Name}
+	var out []string
+	switch {
+	case s.NoPeriod:
+		out = []string{TenantID, RefreshDate.Name}
+	case s.Snapshot:
+		out = []string{TenantID, RefreshDate.Name, Period.Name}
+	default:
+		out = []string{TenantID, ReportDate.Name}
 	}
-	return []string{TenantID, ReportDate.Name}
+	for _, d := range s.Dims {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// Aggregation is how metric c of the report aggregates over a week or a
+// month.
+func (s *Spec) Aggregation(c Column) Agg {
+	if c.Agg != 0 {
+		return c.Agg
+	}
+	return s.Agg
+}
+
+// Path is the request path of the report after the Graph URL:
+// /{version}{root}/{function}(period='{period}'), or {function}() for a
+// function without a period.
+func (s *Spec) Path(version, period string) string {
+	root := s.Root
+	if root == "" {
+		root = "/reports"
+	}
+	call := s.Function + "(period='" + period + "')"
+	if s.NoPeriod {
+		call = s.Function + "()"
+	}
+	return "/" + version + root + "/" + call
+}
+
+// Serves reports whether API version v serves the report.
+func (s *Spec) Serves(v string) bool {
+	return s.Versions == nil || slices.Contains(s.Versions, v)
 }
 
 // Lookup finds a report by its short name, its Graph function or its table,
@@ -247,6 +338,13 @@ func Lookup(name string) (*Spec, error) {
 	for _, s := range All {
 		if strings.EqualFold(name, s.Name) || strings.EqualFold(name, s.Function) || strings.EqualFold(name, s.Table) {
 			return s, nil
+		}
+	}
+	for _, s := range All {
+		for _, a := range s.Aliases {
+			if strings.EqualFold(name, a) {
+				return s, nil
+			}
 		}
 	}
 	for _, o := range Unsupported {

@@ -33,9 +33,39 @@ const maxMissingListed = 5
 
 // checkCoverage applies the coverage rule to the rows parsed.
 func (b *rowBuilder) checkCoverage(rows []Row) error {
-	if b.spec.Snapshot || len(rows) == 0 {
+	if !b.spec.Dated() || len(rows) == 0 {
 		return nil
 	}
+	if b.dims == 0 {
+		return b.covers(rows, "")
+	}
+	// A report with dimensions (Site Type) has a row per day for each of
+	// them: each must cover the period.
+	var order []string
+	groups := map[string][]Row{}
+	for _, r := range rows {
+		k := dimsKey(0, r.Values[:b.dims])
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	for _, k := range order {
+		g := groups[k]
+		var of []string
+		for i, d := range b.spec.Dims {
+			of = append(of, fmt.Sprintf("%s %q", d.Header, g[0].Values[i].S))
+		}
+		if err := b.covers(g, strings.Join(of, ", ")+": "); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// covers applies the coverage rule to rows of one key but for the date (of
+// is what the rest of the key is, for the error, or "").
+func (b *rowBuilder) covers(rows []Row, of string) error {
 	n := rows[0].Period
 	for _, r := range rows[1:] {
 		if r.Period != n {
@@ -64,7 +94,7 @@ func (b *rowBuilder) checkCoverage(rows []Row) error {
 	}
 	in := dayNos[older:]
 	fail := func(reason string) error {
-		return &Error{Report: b.spec.Name, Source: b.opts.Source, Reason: reason, json: b.opts.Format == report.JSON}
+		return &Error{Report: b.spec.Name, Source: b.opts.Source, Reason: of + reason, json: b.opts.Format == report.JSON}
 	}
 	if len(in) < n {
 		// Missing days: contiguous at the old end (a cut body, newest rows

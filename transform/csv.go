@@ -164,7 +164,7 @@ func mapHeader(b *rowBuilder, header []string, line int) ([]int, error) {
 		pos[i] = col
 	}
 	for col, at := range found {
-		if at == 0 {
+		if at == 0 && !b.cols[col].Optional {
 			return nil, &Error{Report: b.spec.Name, Source: b.opts.Source, Line: line,
 				Column: b.cols[col].Header, Reason: "missing required column" + b.unrecognised(col, header, pos)}
 		}

@@ -219,17 +219,17 @@ func (p *jsonParser) object(data []byte, n int) error {
 				text = []byte(unquote(value))
 			}
 		case c == 'n': // null
-		case c == '-' || (c >= '0' && c <= '9'):
+		case c == '-' || (c >= '0' && c <= '9'), c == 't' || c == 'f': // a number, true or false
 			text = value
 		default:
-			return b.errAt(n, col, prop, string(value), "not a number, string or null")
+			return b.errAt(n, col, prop, string(value), "not a number, string, boolean or null")
 		}
 		if err := b.cell(&row, n, col, prop, text); err != nil {
 			return err
 		}
 	}
 	for col, ok := range p.found {
-		if !ok {
+		if !ok && !b.cols[col].Optional {
 			return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n,
 				Column: b.cols[col].Header, Reason: fmt.Sprintf("missing required property %q", b.cols[col].JSON), json: true}
 		}

@@ -15,7 +15,7 @@ import (
 type role uint8
 
 const (
-	roleMetric role = iota
+	roleField role = iota // a dimension or metric: a Value of the row
 	roleRefresh
 	roleReportDate
 	rolePeriod
@@ -24,15 +24,17 @@ const (
 // rowBuilder turns cells into rows and checks what CSV and JSON share: cell
 // syntax, unique keys, the requested period.
 type rowBuilder struct {
-	spec   *report.Spec
-	opts   Options
-	res    *Result
-	cols   []report.Column // spec.Columns()
-	roles  []role          // per column
-	metric []int           // per column: its index in Values (roleMetric only)
-	index  map[string]int  // report.Normalize'd name -> column
-	seen   keySet          // row keys, with the line or record each was first on
-	warnP  bool            // the period warning was given
+	spec  *report.Spec
+	opts  Options
+	res   *Result
+	cols  []report.Column // spec.Columns()
+	roles []role          // per column
+	field []int           // per column: its index in Values (roleField only)
+	dims  int             // Values[:dims] are the dimensions (part of the key)
+	index map[string]int  // report.Normalize'd name -> column
+	seen  keySet          // row keys, with the line or record each was first on
+	seenD map[string]int  // row keys of a report with dimensions
+	warnP bool            // the period warning was given
 
 	// slab backs the Values of many rows: one allocation per slabRows rows.
 	slab     []Value
@@ -65,9 +67,10 @@ func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 	cols := spec.Columns()
 	b := &rowBuilder{
 		spec: spec, opts: opts, res: res, cols: cols,
-		roles:  make([]role, len(cols)),
-		metric: make([]int, len(cols)),
-		index:  map[string]int{},
+		roles: make([]role, len(cols)),
+		field: make([]int, len(cols)),
+		dims:  len(spec.Dims),
+		index: map[string]int{},
 	}
 	if !opts.Now.IsZero() {
 		y, mo, d := opts.Now.UTC().Date()
@@ -83,7 +86,7 @@ func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 		case report.Period.Name:
 			b.roles[i] = rolePeriod
 		default:
-			b.roles[i], b.metric[i] = roleMetric, m
+			b.roles[i], b.field[i] = roleField, m
 			m++
 		}
 		for _, k := range c.Keys() {
@@ -101,7 +104,7 @@ func (b *rowBuilder) lookup(name string) (int, bool) {
 
 // newRow returns a row whose Values come from the slab, all NULL.
 func (b *rowBuilder) newRow() Row {
-	m := len(b.spec.Metrics)
+	m := len(b.spec.Dims) + len(b.spec.Metrics)
 	if len(b.slab) < m {
 		// Start small (most payloads have 7 to 180 rows) and grow.
 		b.slabRows = min(max(2*b.slabRows, 32), 4096)
@@ -128,16 +131,20 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 		s = bytes.TrimSpace(s)
 	}
 	switch b.roles[col] {
-	case roleMetric:
+	case roleField:
+		f := b.field[col]
 		if len(s) == 0 {
-			row.Values[b.metric[col]] = Value{}
+			if f < b.dims {
+				return b.errAt(line, col, colNo, string(raw), "empty, but it identifies the row")
+			}
+			row.Values[f] = Value{}
 			return nil
 		}
-		n, ok := parseInt(s)
-		if !ok {
-			return b.errAt(line, col, colNo, string(raw), "not a whole number of 0 or more")
+		v, reason := parseValue(b.cols[col].Type, s)
+		if reason != "" {
+			return b.errAt(line, col, colNo, string(raw), reason)
 		}
-		row.Values[b.metric[col]] = Value{N: n, Valid: true}
+		row.Values[f] = v
 	case roleRefresh:
 		b.refreshColNo = colNo
 		if len(s) > 0 && bytes.Equal(s, b.lastRefreshText) {
@@ -188,29 +195,14 @@ func (b *rowBuilder) date(line, col, colNo int, raw, s []byte) (time.Time, error
 // in the payload, and its refresh date not before its report date.
 func (b *rowBuilder) finish(row Row, line int) error {
 	// Graph refreshes a report after the days it covers, never before.
-	if !b.spec.Snapshot && row.RefreshDate.Before(row.ReportDate) {
+	if b.spec.Dated() && row.RefreshDate.Before(row.ReportDate) {
 		return b.errAt(line, b.colOf(roleRefresh), b.refreshColNo, row.RefreshDate.Format(time.DateOnly),
 			"refresh date before the report date "+row.ReportDate.Format(time.DateOnly))
 	}
-	var key int64
-	if b.spec.Snapshot {
-		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
-	} else {
-		key = days(row.ReportDate)
+	if err := b.unique(row, line); err != nil {
+		return err
 	}
-	if prev := b.seen.add(key, line); prev != 0 {
-		what := "line"
-		if b.opts.Format == report.JSON {
-			what = "record"
-		}
-		if b.spec.Snapshot {
-			return b.errAt(line, 0, 0, row.RefreshDate.Format(time.DateOnly),
-				fmt.Sprintf("duplicate row for refresh date and period %d (first on %s %d)", row.Period, what, prev))
-		}
-		return b.errAt(line, b.colOf(roleReportDate), 0, row.ReportDate.Format(time.DateOnly),
-			fmt.Sprintf("duplicate report date (first on %s %d)", what, prev))
-	}
-	if b.opts.Period > 0 && row.Period != b.opts.Period && !b.warnP {
+	if b.opts.Period > 0 && !b.spec.NoPeriod && row.Period != b.opts.Period && !b.warnP {
 		b.warnP = true
 		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
 			"report %s: %s: report period %d in the payload differs from the requested %d", b.spec.Name, b.opts.Source, row.Period, b.opts.Period))
@@ -235,7 +227,7 @@ func (b *rowBuilder) expect(n int) {
 	}
 	b.chunk = make([]Row, 0, n)
 	b.slabRows = n
-	b.slab = make([]Value, n*len(b.spec.Metrics))
+	b.slab = make([]Value, n*(len(b.spec.Dims)+len(b.spec.Metrics)))
 }
 
 // rows returns every row finished, in order, in one slice.
@@ -248,6 +240,69 @@ func (b *rowBuilder) rows() []Row {
 		out = append(out, c...)
 	}
 	return append(out, b.chunk...)
+}
+
+// unique refuses a row whose key an earlier row of the payload had: its
+// report date, or for a snapshot its refresh date and period, or for a
+// report without a period its refresh date; and its dimensions.
+func (b *rowBuilder) unique(row Row, line int) error {
+	var key int64
+	switch {
+	case b.spec.NoPeriod:
+		key = days(row.RefreshDate)
+	case b.spec.Snapshot:
+		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
+	default:
+		key = days(row.ReportDate)
+	}
+	var prev int
+	if b.dims == 0 {
+		prev = b.seen.add(key, line)
+	} else {
+		k := dimsKey(key, row.Values[:b.dims])
+		if b.seenD == nil {
+			b.seenD = map[string]int{}
+		}
+		if prev = b.seenD[k]; prev == 0 {
+			b.seenD[k] = line
+		}
+	}
+	if prev == 0 {
+		return nil
+	}
+	what := "line"
+	if b.opts.Format == report.JSON {
+		what = "record"
+	}
+	var of []string
+	for i, d := range b.spec.Dims {
+		of = append(of, fmt.Sprintf("%s %q", d.Header, row.Values[i].S))
+	}
+	dims := ""
+	if len(of) > 0 {
+		dims = " and " + strings.Join(of, ", ")
+	}
+	switch {
+	case b.spec.NoPeriod:
+		return b.errAt(line, 0, 0, row.RefreshDate.Format(time.DateOnly),
+			fmt.Sprintf("duplicate row for refresh date%s (first on %s %d)", dims, what, prev))
+	case b.spec.Snapshot:
+		return b.errAt(line, 0, 0, row.RefreshDate.Format(time.DateOnly),
+			fmt.Sprintf("duplicate row for refresh date and period %d%s (first on %s %d)", row.Period, dims, what, prev))
+	}
+	return b.errAt(line, b.colOf(roleReportDate), 0, row.ReportDate.Format(time.DateOnly),
+		fmt.Sprintf("duplicate report date%s (first on %s %d)", dims, what, prev))
+}
+
+// dimsKey is a row's key with its dimensions, as a map key.
+func dimsKey(key int64, dims []Value) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(key, 36))
+	for _, d := range dims {
+		b.WriteByte(0)
+		b.WriteString(d.S)
+	}
+	return b.String()
 }
 
 func (b *rowBuilder) colOf(r role) int {

@@ -49,9 +49,13 @@ import (
 	"github.com/m365ingest/ingest/report"
 )
 
-// Value is a nullable count.
+// Value is a nullable cell of a row, typed by its column (report.Type): a
+// count or bytes in N; a boolean as N 1 or 0; a date as N, its day number
+// since 1970-01-01; a duration as N nanoseconds; text, and a list as
+// written ('+'-separated), in S.
 type Value struct {
 	N     int64
+	S     string
 	Valid bool
 }
 
@@ -65,8 +69,8 @@ type Row struct {
 	ReportDate time.Time
 	// Period is the report period in days, as the payload says.
 	Period int
-	// Values holds the metrics in the order of the spec's Metrics. Rows of
-	// one Result share backing arrays: do not append to it.
+	// Values holds the dimensions and metrics in the order of the spec's
+	// Fields. Rows of one Result share backing arrays: do not append to it.
 	Values []Value
 }
 
