@@ -34,6 +34,9 @@ type Column struct {
 	// later. A payload without it loads with the column NULL; any other
 	// missing column is an error.
 	Optional bool
+	// Values are the values a dimension is known to take (Site Type: All,
+	// Team, Non-Team...), as graph-sim serves them. Parsing takes any.
+	Values []string
 }
 
 // Spec describes one report.

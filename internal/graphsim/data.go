@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -18,8 +19,12 @@ import (
 // (spec.Snapshot) the one row of the period.
 type Row struct {
 	RefreshDate, ReportDate time.Time // UTC midnight; ReportDate is zero in a snapshot
-	Period                  int       // days: 7, 30, 90 or 180
-	Values                  []*int64  // in spec.Metrics order; nil is an empty cell
+	Period                  int       // days: 7, 30, 90 or 180; 0 without a period
+	Dims                    []string  // in spec.Dims order
+	// Values are in spec.Metrics order; nil is an empty cell. A boolean is 1
+	// or 0, a date its day number since 1970-01-01, a duration seconds, a
+	// text or list the number its text is made from (see cell).
+	Values []*int64
 }
 
 // sparseColumn is left empty on roughly one report date in five, so that
@@ -42,13 +47,42 @@ const sparseColumn = "dial_in_out_3rd_party"
 func Generate(spec *report.Spec, seed string, refresh time.Time, days int) []Row {
 	y, m, d := refresh.Date()
 	refresh = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	if spec.Snapshot {
-		return []Row{snapshot(spec, seed, refresh, days)}
+	var rows []Row
+	for _, dims := range dimCombos(spec) {
+		if !spec.Dated() {
+			rows = append(rows, snapshot(spec, seed, refresh, days, dims))
+			continue
+		}
+		rows = append(rows, dated(spec, seed, refresh, days, dims)...)
 	}
-	lo, hi := 60.0, 500.0
-	if strings.Contains(strings.ToLower(spec.Name), "minute") {
-		lo, hi = 1000, 9000
+	return rows
+}
+
+// dimCombos is every combination of the dimensions' values (Column.Values),
+// in order: one empty combination for a report without dimensions.
+func dimCombos(spec *report.Spec) [][]string {
+	combos := [][]string{nil}
+	for _, d := range spec.Dims {
+		var next [][]string
+		for _, c := range combos {
+			for _, v := range d.Values {
+				next = append(next, append(append([]string{}, c...), v))
+			}
+		}
+		combos = next
 	}
+	return combos
+}
+
+// hashName is what a row's values are hashed from: the report's name and
+// its dimensions.
+func hashName(spec *report.Spec, dims []string) string {
+	return strings.Join(append([]string{spec.Name}, dims...), "/")
+}
+
+// dated is a dated report's rows for one combination of dimensions.
+func dated(spec *report.Spec, seed string, refresh time.Time, days int, dims []string) []Row {
+	name := hashName(spec, dims)
 	rows := make([]Row, max(days, 0))
 	for i := range rows {
 		date := refresh.AddDate(0, 0, -i)
@@ -56,55 +90,117 @@ func Generate(spec *report.Spec, seed string, refresh time.Time, days int) []Row
 		weekend := date.Weekday() == time.Saturday || date.Weekday() == time.Sunday
 		values := make([]*int64, len(spec.Metrics))
 		for j, c := range spec.Metrics {
-			if c.Name == sparseColumn && unit(seed, spec.Name, c.Name, day, "empty") < 0.2 {
+			if c.Name == sparseColumn && unit(seed, name, c.Name, day, "empty") < 0.2 {
 				continue
 			}
-			v := lo + (hi-lo)*unit(seed, spec.Name, c.Name, "level") // the column's usual level
-			v *= 0.75 + 0.5*unit(seed, spec.Name, c.Name, day)       // ±25% day to day
-			if weekend {
-				v *= 0.3
+			lo, hi := levels(spec, c)
+			v := lo + (hi-lo)*unit(seed, name, c.Name, "level") // the column's usual level
+			if spec.Aggregation(c) == report.Level {
+				// A stock moves slowly: ±2% a day around its level.
+				v *= 0.98 + 0.04*unit(seed, name, c.Name, day)
+			} else {
+				v *= 0.75 + 0.5*unit(seed, name, c.Name, day) // ±25% day to day
+				if weekend {
+					v *= 0.3
+				}
 			}
-			n := int64(v)
+			n := typed(c, int64(v), date)
 			values[j] = &n
 		}
-		rows[i] = Row{RefreshDate: refresh, ReportDate: date, Period: days, Values: values}
+		rows[i] = Row{RefreshDate: refresh, ReportDate: date, Period: days, Dims: dims, Values: values}
 	}
 	return rows
 }
 
-// snapshot is the one row of a snapshot report: distinct users over the
+// levels is the range a metric's usual level is drawn from: user counts in
+// the tens to hundreds, minute counts (reports whose Name contains
+// "minute") in the hundreds to thousands, bytes in the hundreds of
+// megabytes to gigabytes, durations (seconds) in hours.
+func levels(spec *report.Spec, c report.Column) (lo, hi float64) {
+	switch {
+	case c.Type == report.Bytes:
+		return 1e8, 5e9
+	case c.Type == report.Duration:
+		return 3600, 40 * 3600
+	case strings.Contains(strings.ToLower(spec.Name), "minute"):
+		return 1000, 9000
+	}
+	return 60, 500
+}
+
+// typed turns a drawn number into a value of c's type (see Row.Values).
+func typed(c report.Column, n int64, date time.Time) int64 {
+	switch c.Type {
+	case report.Bool:
+		return n % 2
+	case report.Date:
+		return date.Unix()/86400 - n%30
+	}
+	return n
+}
+
+// snapshot is the one row of a snapshot report (or of a report without a
+// period) for one combination of dimensions: distinct users over the
 // period, growing with its length (tens to hundreds).
-func snapshot(spec *report.Spec, seed string, refresh time.Time, days int) Row {
+func snapshot(spec *report.Spec, seed string, refresh time.Time, days int, dims []string) Row {
+	if spec.NoPeriod {
+		days = 0
+	}
+	name := hashName(spec, dims)
 	day, period := refresh.Format(time.DateOnly), strconv.Itoa(days)
 	values := make([]*int64, len(spec.Metrics))
 	for j, c := range spec.Metrics {
-		v := 30 + 170*unit(seed, spec.Name, c.Name, "level")       // the column's usual level
-		v *= 0.75 + 0.5*unit(seed, spec.Name, c.Name, day, period) // ±25% refresh to refresh
-		v *= 1 + float64(min(max(days, 1), 180))/60                // more users over a longer period
-		n := int64(v)
+		v := 30 + 170*unit(seed, name, c.Name, "level")       // the column's usual level
+		v *= 0.75 + 0.5*unit(seed, name, c.Name, day, period) // ±25% refresh to refresh
+		v *= 1 + float64(min(max(days, 1), 180))/60           // more users over a longer period
+		n := typed(c, int64(v), refresh)
 		values[j] = &n
 	}
-	return Row{RefreshDate: refresh, Period: days, Values: values}
+	return Row{RefreshDate: refresh, Period: days, Dims: dims, Values: values}
 }
 
 // cell renders column c of row r as the CSV and JSON carry it: dates as
-// YYYY-MM-DD, the period as a bare day count, a metric as a number; ok is
-// false for an empty cell.
-func cell(spec *report.Spec, c report.Column, r Row) (text string, number, ok bool) {
+// YYYY-MM-DD, the period as a bare day count, a count as a number, a
+// boolean as True or False, a duration in ISO 8601; ok is false for an
+// empty cell. kind says how JSON writes it: 'n' a number, 'b' a boolean,
+// 's' a string.
+func cell(spec *report.Spec, c report.Column, r Row) (text string, kind byte, ok bool) {
 	switch c.Name {
 	case report.RefreshDate.Name:
-		return r.RefreshDate.Format(time.DateOnly), false, true
+		return r.RefreshDate.Format(time.DateOnly), 's', true
 	case report.ReportDate.Name:
-		return r.ReportDate.Format(time.DateOnly), false, true
+		return r.ReportDate.Format(time.DateOnly), 's', true
 	case report.Period.Name:
-		return strconv.Itoa(r.Period), false, true
+		return strconv.Itoa(r.Period), 's', true
 	}
-	for j, m := range spec.Metrics {
-		if m.Name == c.Name && r.Values[j] != nil {
-			return strconv.FormatInt(*r.Values[j], 10), true, true
+	for j, d := range spec.Dims {
+		if d.Name == c.Name {
+			return r.Dims[j], 's', true
 		}
 	}
-	return "", true, false
+	for j, m := range spec.Metrics {
+		if m.Name != c.Name || r.Values[j] == nil {
+			continue
+		}
+		n := *r.Values[j]
+		switch m.Type {
+		case report.Bool:
+			if n != 0 {
+				return "True", 'b', true
+			}
+			return "False", 'b', true
+		case report.Date:
+			return time.Unix(n*86400, 0).UTC().Format(time.DateOnly), 's', true
+		case report.Duration:
+			return fmt.Sprintf("PT%dH%dM%dS", n/3600, n/60%60, n%60), 's', true
+		case report.Text:
+			return fmt.Sprintf("%s %d", m.Header, n), 's', true
+		case report.List:
+			return fmt.Sprintf("%s %d+%s %d", m.Header, n, m.Header, n+1), 's', true
+		}
+		return strconv.FormatInt(n, 10), 'n', true
+	}
+	return "", 'n', false
 }
 
 // unit hashes parts to a number in [0, 1): FNV-1a, then a 64-bit finaliser
@@ -163,7 +259,7 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 	}
 	order := spec.HeaderColumns()
 	if len(order) > 3 && order[1].Name == report.ReportDate.Name {
-		order = append(append([]report.Column{}, spec.Metrics...), report.RefreshDate, report.ReportDate, report.Period)
+		order = append(spec.Fields(), report.RefreshDate, report.ReportDate, report.Period)
 	}
 	b.WriteString(`{"@odata.context":`)
 	put("https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph." + odataType(spec) + ")")
@@ -179,11 +275,13 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 			}
 			put(c.JSON)
 			b.WriteByte(':')
-			switch text, number, ok := cell(spec, c, r); {
+			switch text, kind, ok := cell(spec, c, r); {
 			case !ok:
 				b.WriteString("null")
-			case number:
+			case kind == 'n':
 				b.WriteString(text)
+			case kind == 'b':
+				b.WriteString(strings.ToLower(text))
 			default:
 				put(text)
 			}

@@ -155,6 +155,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 
 	api := http.NewServeMux()
 	api.HandleFunc("/{version}/reports/{call}", s.serveReport)
+	api.HandleFunc("/{version}/copilot/reports/{call}", s.serveReport)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusNotFound, "ResourceNotFound", "Resource not found for the segment '"+r.URL.Path+"'.")
 	})
@@ -220,10 +221,13 @@ func cloneRequests(rs []Request) []Request {
 // the args.
 var (
 	callPattern   = regexp.MustCompile(`^(?i:microsoft\.graph\.)?(\w+)\((.*)\)$`)
+	barePattern   = regexp.MustCompile(`^\w+$`)
 	periodPattern = regexp.MustCompile(`^(?i)\s*period\s*=\s*'([^']*)'\s*$`)
 )
 
-// serveReport answers GET /{version}/reports/{function}(period='Dn').
+// serveReport answers GET /{version}/reports/{function}(period='Dn'), and
+// under /{version}/copilot/reports the Copilot reports; a function without
+// a period (the activations) is called as {function}() or {function}.
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	version, call := r.PathValue("version"), r.PathValue("call")
 	beta := strings.EqualFold(version, "beta")
@@ -237,23 +241,38 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := callPattern.FindStringSubmatch(call)
+	if m == nil && barePattern.MatchString(call) {
+		m = []string{call, call, ""}
+	}
 	var spec *report.Spec
 	if m != nil {
 		spec = function(m[1])
 	}
-	if spec == nil {
+	root := "/reports"
+	if strings.HasPrefix(r.URL.Path, "/"+version+"/copilot/") {
+		root = "/copilot/reports"
+	}
+	if spec == nil || cmp.Or(spec.Root, "/reports") != root || !spec.Serves(strings.ToLower(version)) && !spec.Serves(version) {
 		graphError(w, http.StatusNotFound, "ResourceNotFound", "Resource not found for the segment '"+call+"'.")
 		return
 	}
-	arg := periodPattern.FindStringSubmatch(m[2])
-	if arg == nil {
-		graphError(w, http.StatusBadRequest, "BadRequest", "The parameter 'period' is required, as period='D7', 'D30', 'D90' or 'D180'.")
-		return
-	}
-	_, days, err := report.ValidPeriod(arg[1])
-	if err != nil {
-		graphError(w, http.StatusBadRequest, "BadRequest", err.Error())
-		return
+	days := 0
+	if spec.NoPeriod {
+		if strings.TrimSpace(m[2]) != "" {
+			graphError(w, http.StatusBadRequest, "BadRequest", "The function '"+spec.Function+"' takes no parameters.")
+			return
+		}
+	} else {
+		arg := periodPattern.FindStringSubmatch(m[2])
+		if arg == nil {
+			graphError(w, http.StatusBadRequest, "BadRequest", "The parameter 'period' is required, as period='D7', 'D30', 'D90' or 'D180'.")
+			return
+		}
+		var err error
+		if _, days, err = report.ValidPeriod(arg[1]); err != nil {
+			graphError(w, http.StatusBadRequest, "BadRequest", err.Error())
+			return
+		}
 	}
 
 	hit := s.takeFaults(r, spec)
