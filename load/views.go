@@ -67,6 +67,36 @@ var viewFuncs = template.FuncMap{
 		return text, nil
 	},
 	"lit": quoteLiteral,
+	// For the long usage views (sql/views/100_usage.sql):
+	//	numeric SPEC       the metrics of SPEC that aggregate as numbers
+	//	value COLUMN       its value as numeric (a duration in seconds)
+	//	dimension SPEC     SQL of the row's dimension values, or NULL
+	"numeric": func(s *report.Spec) []report.Column {
+		var out []report.Column
+		for _, c := range s.Metrics {
+			if c.Type.Numeric() {
+				out = append(out, c)
+			}
+		}
+		return out
+	},
+	"value": func(c report.Column) string {
+		col := "t." + pgx.Identifier{c.Name}.Sanitize()
+		if c.Type == report.Duration {
+			return "extract(epoch FROM " + col + ")"
+		}
+		return col + "::numeric"
+	},
+	"dimension": func(s *report.Spec) string {
+		if len(s.Dims) == 0 {
+			return "NULL::text"
+		}
+		var parts []string
+		for _, d := range s.Dims {
+			parts = append(parts, "t."+pgx.Identifier{d.Name}.Sanitize())
+		}
+		return "concat_ws(', ', " + strings.Join(parts, ", ") + ")"
+	},
 }
 
 // metricText describes a metric column of a report for COMMENT ON COLUMN:

@@ -130,7 +130,10 @@ var (
 // Skype for Business report family of reportRoot, but for the two
 // ...UserDetail reports (see Unsupported). Each entry has its table in
 // migrations/.
-var All = []*Spec{
+var All = slices.Concat(skype, exchange)
+
+// skype is the Skype for Business report family (FAMILY.md).
+var skype = []*Spec{
 	{
 		Name:     "organizer-activity-counts",
 		Function: "getSkypeForBusinessOrganizerActivityCounts",

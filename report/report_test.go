@@ -20,11 +20,38 @@ func TestSpecTable(t *testing.T) {
 			}
 			seen[strings.ToLower(id)] = s.Name
 		}
-		if !strings.HasPrefix(s.Function, "getSkypeForBusiness") || !strings.HasPrefix(s.Table, "skype_") {
-			t.Errorf("%s: function %s / table %s outside the family", s.Name, s.Function, s.Table)
+		// The naming rule (DESIGN.md, "Report names"); the Skype short names
+		// keep their names without skype- for now.
+		if s.Table != TableName(s.Function) {
+			t.Errorf("%s: table %s, the rule gives %s", s.Name, s.Table, TableName(s.Function))
+		}
+		if !strings.HasPrefix(s.Function, "getSkypeForBusiness") && s.Name != ShortName(s.Function) {
+			t.Errorf("%s: short name, the rule gives %s", s.Name, ShortName(s.Function))
 		}
 		if len(s.Metrics) == 0 {
 			t.Errorf("%s: no metrics", s.Name)
+		}
+		if s.Agg == 0 {
+			t.Errorf("%s: no aggregation", s.Name)
+		}
+		for _, c := range s.Metrics {
+			if a := s.Aggregation(c); a < Sum || a > Level {
+				t.Errorf("%s.%s: aggregation %v", s.Name, c.Name, a)
+			}
+			if (c.Type == Bytes) != strings.HasSuffix(c.Header, "(Byte)") {
+				t.Errorf("%s.%s: type %v for header %q (bytes iff it ends (Byte))", s.Name, c.Name, c.Type, c.Header)
+			}
+			if c.JSON == "" || c.Header == "" {
+				t.Errorf("%s.%s: no header or JSON name", s.Name, c.Name)
+			}
+		}
+		for _, d := range s.Dims {
+			if d.Type != Text || len(d.Values) == 0 {
+				t.Errorf("%s: dimension %s is %v with values %v, want text with known values", s.Name, d.Name, d.Type, d.Values)
+			}
+		}
+		if len(s.Table) > 63 {
+			t.Errorf("%s: table name longer than Postgres's 63 bytes", s.Name)
 		}
 		// Every normalised key names one column only.
 		keys := map[string]string{}
@@ -57,12 +84,18 @@ func TestSpecTable(t *testing.T) {
 				t.Errorf("%s: key column %s is not a column", s.Name, k)
 			}
 		}
-		if s.Snapshot == slices.Contains(s.Key(), ReportDate.Name) {
-			t.Errorf("%s: snapshot %v but key %v", s.Name, s.Snapshot, s.Key())
+		if s.Dated() != slices.Contains(s.Key(), ReportDate.Name) {
+			t.Errorf("%s: dated %v but key %v", s.Name, s.Dated(), s.Key())
 		}
 	}
-	if len(All)+len(Unsupported) != 15 {
-		t.Errorf("%d supported + %d unsupported reports, want the 15 of the family", len(All), len(Unsupported))
+	skype := 0
+	for _, s := range All {
+		if strings.HasPrefix(s.Function, "getSkypeForBusiness") {
+			skype++
+		}
+	}
+	if skype != 13 {
+		t.Errorf("%d Skype for Business reports, want the 13 of the family", skype)
 	}
 }
 
@@ -138,5 +171,28 @@ func TestSelectEmpty(t *testing.T) {
 	}
 	if got, err := Select([]string{"", "activity-counts", ","}); err != nil || len(got) != 1 {
 		t.Errorf("Select with one name among blanks = %d reports, %v; want 1", len(got), err)
+	}
+}
+
+func TestTableName(t *testing.T) {
+	t.Parallel()
+	for fn, want := range map[string]string{
+		"getTeamsUserActivityCounts":                     "teams_user_activity_counts",
+		"getSkypeForBusinessOrganizerActivityUserCounts": "skype_organizer_activity_user_counts",
+		"getOffice365ActiveUserCounts":                   "office365_active_user_counts",
+		"getOneDriveUsageStorage":                        "onedrive_usage_storage",
+		"getSharePointSiteUsageSiteCounts":               "sharepoint_site_usage_site_counts",
+		"getM365AppPlatformUserCounts":                   "m365_app_platform_user_counts",
+		"getMicrosoft365CopilotUserCountTrend":           "copilot_user_count_trend",
+		"getEmailAppUsageVersionsUserCounts":             "email_app_usage_versions_user_counts",
+		"getMailboxUsageQuotaStatusMailboxCounts":        "mailbox_usage_quota_status_mailbox_counts",
+		"getYammerDeviceUsageUserCounts":                 "yammer_device_usage_user_counts",
+	} {
+		if got := TableName(fn); got != want {
+			t.Errorf("TableName(%s) = %s, want %s", fn, got, want)
+		}
+	}
+	if got := ShortName("getTeamsTeamCounts"); got != "teams-team-counts" {
+		t.Errorf("ShortName = %s", got)
 	}
 }

@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365ingest/ingest/internal/graphsim"
 	"github.com/m365ingest/ingest/report"
 )
 
 var update = flag.Bool("update", false, "rewrite transform/testdata/*/want.json from what Parse returns")
+
+var seed = flag.Bool("seed", false, "create transform/testdata/<report>--csv/input.csv for each report without a golden case (then run -update and review)")
 
 // TestGolden parses every transform/testdata/<report>--<case>/input.csv (or
 // input.json) as that report, with the period D7 requested, and compares
@@ -23,6 +26,9 @@ var update = flag.Bool("update", false, "rewrite transform/testdata/*/want.json 
 //	go test ./transform -run Golden -update   # after a deliberate change; review the diff
 func TestGolden(t *testing.T) {
 	t.Parallel()
+	if *seed {
+		seedGolden(t)
+	}
 	dirs, err := filepath.Glob("testdata/*--*")
 	if err != nil {
 		t.Fatal(err)
@@ -99,16 +105,28 @@ func render(spec *report.Spec, res *Result, err error) string {
 	var rows []string
 	for _, r := range res.Rows {
 		fields := []string{`"report_refresh_date": ` + q(r.RefreshDate.Format(time.DateOnly))}
-		if !spec.Snapshot {
+		if spec.Dated() {
 			fields = append(fields, `"report_date": `+q(r.ReportDate.Format(time.DateOnly)))
 		} else if !r.ReportDate.IsZero() {
 			fields = append(fields, `"report_date": "SNAPSHOT ROW WITH A REPORT DATE"`)
 		}
-		fields = append(fields, fmt.Sprintf(`"report_period": %d`, r.Period))
-		for j, c := range spec.Metrics {
+		if !spec.NoPeriod {
+			fields = append(fields, fmt.Sprintf(`"report_period": %d`, r.Period))
+		}
+		for j, c := range spec.Fields() {
 			v := "null"
-			if r.Values[j].Valid {
-				v = fmt.Sprint(r.Values[j].N)
+			switch val := r.Values[j]; {
+			case !val.Valid:
+			case c.Type == report.Text || c.Type == report.List:
+				v = q(val.S)
+			case c.Type == report.Date:
+				v = q(time.Unix(val.N*86400, 0).UTC().Format(time.DateOnly))
+			case c.Type == report.Duration:
+				v = q(time.Duration(val.N).String())
+			case c.Type == report.Bool:
+				v = fmt.Sprint(val.N != 0)
+			default:
+				v = fmt.Sprint(val.N)
 			}
 			fields = append(fields, q(c.Name)+": "+v)
 		}
@@ -121,4 +139,22 @@ func render(spec *report.Spec, res *Result, err error) string {
 	fmt.Fprintf(&b, "  \"rows\": %s,\n  \"unknown\": %s,\n  \"warnings\": %s,\n  \"next_link\": %s\n}\n",
 		rowText, list(res.Unknown), list(res.Warnings), q(res.NextLink))
 	return b.String()
+}
+
+// seedGolden writes a golden input for each report without a case: a week
+// of graph-sim's CSV, a fixture of our own.
+func seedGolden(t *testing.T) {
+	for _, s := range report.All {
+		if m, _ := filepath.Glob("testdata/" + s.Name + "--*"); len(m) > 0 {
+			continue
+		}
+		dir := filepath.Join("testdata", s.Name+"--csv")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rows := graphsim.Generate(s, "golden", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), 7)
+		if err := os.WriteFile(filepath.Join(dir, "input.csv"), graphsim.CSV(s, rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -185,9 +185,14 @@ func TestManyUnknownColumnsOneWarning(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%.2000s\n%.2000s", code, out, errOut)
 	}
-	lines := strings.Split(strings.TrimSpace(errOut), "\n")
-	var warnings []string
-	for _, l := range lines {
+	// The log of a load into a fresh schema, but for its migrations and
+	// views (one line each, however many reports there are).
+	var lines, warnings []string
+	for _, l := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		if strings.Contains(l, `"msg":"migration applied"`) || strings.Contains(l, `"msg":"view applied"`) {
+			continue
+		}
+		lines = append(lines, l)
 		if strings.Contains(l, "unknown column") {
 			warnings = append(warnings, l)
 		}

@@ -221,6 +221,10 @@ func unit(parts ...string) float64 {
 	return float64(x>>11) / (1 << 53)
 }
 
+// CSV is the download body the simulator serves for spec and rows (see
+// csvBody), for fixtures.
+func CSV(spec *report.Spec, rows []Row) []byte { return csvBody(spec, rows) }
+
 // csvBody renders rows as Graph's download does: a UTF-8 byte-order mark, the
 // documented header line (spec.HeaderColumns: Report Date is 7th in device
 // usage, absent from the distribution), CRLF line ends, bare day count in

@@ -5,7 +5,7 @@
 CREATE OR REPLACE VIEW ingest_gaps AS
 WITH loaded AS (
 {{- $first := true}}
-{{- range .Reports}}{{if not .Snapshot}}
+{{- range .Reports}}{{if .Dated}}
     {{if not $first}}UNION ALL {{end}}{{$first = false}}SELECT '{{.Name}}'::text AS report, tenant_id, report_date FROM {{.Table}}
 {{- end}}{{end}}
 ), bounds AS (
