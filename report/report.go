@@ -130,7 +130,7 @@ var (
 // Skype for Business report family of reportRoot, but for the two
 // ...UserDetail reports (see Unsupported). Each entry has its table in
 // migrations/.
-var All = slices.Concat(skype, exchange)
+var All = slices.Concat(skype, exchange, office365, onedrive, sharepoint, teams, yammer, apps)
 
 // skype is the Skype for Business report family (FAMILY.md).
 var skype = []*Spec{

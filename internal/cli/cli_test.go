@@ -172,24 +172,44 @@ func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 		}
 		var cols []string
 		for _, c := range spec.Metrics {
-			cols = append(cols, c.Name)
+			cols = append(cols, pgx.Identifier{c.Name}.Sanitize()+"::text")
+		}
+		period := "report_period"
+		if spec.NoPeriod {
+			period = "0"
 		}
 		for _, w := range want {
-			where, arg := `report_date = $1`, any(w.ReportDate)
-			if spec.Snapshot {
-				where, arg = `report_refresh_date = $1 AND report_period = `+fmt.Sprint(days), w.RefreshDate
+			// The row of the served row's key: its date (or refresh date and
+			// period) and dimensions.
+			var where []string
+			args := []any{}
+			arg := func(col string, v any) {
+				args = append(args, v)
+				where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{col}.Sanitize(), len(args)))
 			}
-			rows := b.query(t, `SELECT tenant_id, report_refresh_date, report_period, `+strings.Join(cols, ", ")+
-				` FROM S.`+spec.Table+` WHERE `+where, arg)
+			switch {
+			case spec.Dated():
+				arg("report_date", w.ReportDate)
+			case spec.NoPeriod:
+				arg("report_refresh_date", w.RefreshDate)
+			default:
+				arg("report_refresh_date", w.RefreshDate)
+				arg("report_period", days)
+			}
+			for i, d := range spec.Dims {
+				arg(d.Name, w.Dims[i])
+			}
+			rows := b.query(t, `SELECT tenant_id, report_refresh_date, `+period+`, `+strings.Join(cols, ", ")+
+				` FROM S.`+spec.Table+` WHERE `+strings.Join(where, " AND "), args...)
 			if !rows.Next() {
 				rows.Close()
-				t.Errorf("%s: no row for %s", spec.Table, where)
+				t.Errorf("%s: no row for %s %v", spec.Table, where, args)
 				continue
 			}
 			var gotTenant string
 			var gotRefresh time.Time
 			var gotPeriod int
-			vals := make([]*int64, len(cols))
+			vals := make([]*string, len(cols))
 			dest := []any{&gotTenant, &gotRefresh, &gotPeriod}
 			for i := range vals {
 				dest = append(dest, &vals[i])
@@ -198,35 +218,61 @@ func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 				t.Fatal(err)
 			}
 			rows.Close()
-			day := w.ReportDate.Format(time.DateOnly)
-			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != days {
-				t.Errorf("%s %s: tenant %s refresh %s period %d", spec.Table, day, gotTenant, gotRefresh, gotPeriod)
+			key := fmt.Sprint(args...)
+			wantPeriod := days
+			if spec.NoPeriod {
+				wantPeriod = 0
 			}
-			for i, c := range cols {
-				if fmt.Sprint(deref(vals[i])) != fmt.Sprint(deref(w.Values[i])) {
-					t.Errorf("%s %s %s = %v, want %v", spec.Table, day, c, deref(vals[i]), deref(w.Values[i]))
+			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != wantPeriod {
+				t.Errorf("%s %s: tenant %s refresh %s period %d", spec.Table, key, gotTenant, gotRefresh, gotPeriod)
+			}
+			for i, c := range spec.Metrics {
+				if got, want := derefText(vals[i]), servedText(spec, c, w.Values[i]); got != want {
+					t.Errorf("%s %s %s = %v, want %v", spec.Table, key, c.Name, got, want)
 				}
 			}
 		}
 		// An empty cell is NULL, never 0: per column, as many NULLs as the
 		// simulator served empty cells.
-		for i, c := range cols {
+		for i, c := range spec.Metrics {
 			served := 0
 			for _, w := range want {
 				if w.Values[i] == nil {
 					served++
 				}
 			}
-			if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table+` WHERE `+pgx.Identifier{c}.Sanitize()+` IS NULL`); n != fmt.Sprint(served) {
-				t.Errorf("%s.%s has %s NULLs, want %d (the empty cells served)", spec.Table, c, n, served)
+			if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table+` WHERE `+pgx.Identifier{c.Name}.Sanitize()+` IS NULL`); n != fmt.Sprint(served) {
+				t.Errorf("%s.%s has %s NULLs, want %d (the empty cells served)", spec.Table, c.Name, n, served)
 			}
 		}
 	}
 }
 
-func deref(p *int64) any {
+// servedText is how Postgres shows (as text) a value graph-sim served (see
+// graphsim.Row.Values): a count as is, a boolean as true or false, a
+// duration as an interval; "<nil>" for an empty cell.
+func servedText(spec *report.Spec, c report.Column, v *int64) string {
+	if v == nil {
+		return "<nil>"
+	}
+	switch c.Type {
+	case report.Bool:
+		if *v != 0 {
+			return "true"
+		}
+		return "false"
+	case report.Duration:
+		d := time.Duration(*v) * time.Second
+		return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+	case report.Date:
+		return time.Unix(*v*86400, 0).UTC().Format(time.DateOnly)
+	}
+	return fmt.Sprint(*v)
+}
+
+func derefText(p *string) string {
 	if p == nil {
-		return nil
+		return "<nil>"
 	}
 	return *p
 }
