@@ -47,7 +47,12 @@ func fromHeader(function, title string, agg Agg, header string, opts ...option) 
 			s.Metrics = append(s.Metrics, c)
 		}
 	}
-	if s.NoPeriod {
+	switch {
+	case s.NoPeriod && !s.Snapshot:
+		// Dated but without Report Period (getTeamsTeamCounts): the function
+		// still takes the period.
+		s.NoPeriod, s.NoPeriodColumn = false, true
+	case s.NoPeriod:
 		s.Snapshot = false // keyed by refresh date alone: see Spec.NoPeriod
 	}
 	for _, o := range opts {

@@ -73,6 +73,10 @@ type Spec struct {
 	// has no Report Period either (the activations): a snapshot keyed by
 	// (tenant, refresh date, dims). Its rows have a zero period.
 	NoPeriod bool
+	// NoPeriodColumn marks a dated report whose function takes the period
+	// but whose payload has no Report Period (getTeamsTeamCounts): its table
+	// has no report_period either.
+	NoPeriodColumn bool
 	// Header is the documented column order of the CSV, when it is not the
 	// usual Report Refresh Date, Report Date, Report Period and then the
 	// metrics. It holds every column of Columns exactly once. Parsing does
@@ -266,7 +270,7 @@ func (s *Spec) Columns() []Column {
 	if !s.Snapshot && !s.NoPeriod {
 		out = append(out, ReportDate)
 	}
-	if !s.NoPeriod {
+	if s.HasPeriodColumn() {
 		out = append(out, Period)
 	}
 	return append(append(out, s.Dims...), s.Metrics...)
@@ -285,6 +289,10 @@ func (s *Spec) HeaderColumns() []Column {
 	}
 	return s.Columns()
 }
+
+// HasPeriodColumn reports whether the payload (and the table) has Report
+// Period.
+func (s *Spec) HasPeriodColumn() bool { return !s.NoPeriod && !s.NoPeriodColumn }
 
 // Dated reports whether rows are keyed by a report date.
 func (s *Spec) Dated() bool { return !s.Snapshot && !s.NoPeriod }

@@ -196,3 +196,35 @@ func TestTableName(t *testing.T) {
 		t.Errorf("ShortName = %s", got)
 	}
 }
+
+// fromHeader reads a report's shape off its header line.
+func TestFromHeaderShapes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header                    string
+		dated, snapshot, noPeriod bool
+		periodColumn              bool
+		key                       string
+	}{
+		{"Report Refresh Date,Send,Report Date,Report Period", true, false, false, true, "tenant_id,report_date"},
+		{"Report Refresh Date,Web,Report Period", false, true, false, true, "tenant_id,report_refresh_date,report_period"},
+		{"Report Refresh Date,Product Type,Windows", false, false, true, false, "tenant_id,report_refresh_date,product_type"},
+		{"Report Refresh Date,Report Date,Public Teams", true, false, false, false, "tenant_id,report_date"},
+		{"Report Refresh Date,Report Period,Report Date,Web", true, false, false, true, "tenant_id,report_date"},
+	} {
+		var opts []option
+		if strings.Contains(tc.header, "Product Type") {
+			opts = append(opts, dim("Product Type", "VISIO"))
+		}
+		s := fromHeader("getX", "x", Sum, tc.header, opts...)
+		if s.Dated() != tc.dated || s.Snapshot != tc.snapshot || s.NoPeriod != tc.noPeriod || s.HasPeriodColumn() != tc.periodColumn || strings.Join(s.Key(), ",") != tc.key {
+			t.Errorf("%s: dated %v snapshot %v noPeriod %v period column %v key %v", tc.header, s.Dated(), s.Snapshot, s.NoPeriod, s.HasPeriodColumn(), s.Key())
+		}
+		if got := len(s.HeaderColumns()); got != len(strings.Split(tc.header, ",")) {
+			t.Errorf("%s: %d header columns", tc.header, got)
+		}
+	}
+	if got := fromHeader("getX", "x", Level, "Report Refresh Date,Storage Used (Byte),Report Date,Report Period").Metrics[0]; got.Type != Bytes || got.Name != "storage_used_byte" || got.JSON != "storageUsedByte" {
+		t.Errorf("storage column %+v", got)
+	}
+}

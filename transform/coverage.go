@@ -73,12 +73,16 @@ func (b *rowBuilder) covers(rows []Row, of string) error {
 			break
 		}
 	}
+	why := "rows disagree on Report Period"
+	if !b.spec.HasPeriodColumn() {
+		n, why = -1, "the report has no Report Period"
+	}
 	if n < 0 {
 		n = b.opts.Period
 	}
 	if n <= 0 {
 		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
-			"report %s: %s: rows disagree on Report Period and none was requested: the days the payload covers are not checked", b.spec.Name, b.opts.Source))
+			"report %s: %s: %s and none was requested: the days the payload covers are not checked", b.spec.Name, b.opts.Source, why))
 		return nil
 	}
 	dayNos := make([]int64, len(rows))

@@ -110,7 +110,7 @@ func render(spec *report.Spec, res *Result, err error) string {
 		} else if !r.ReportDate.IsZero() {
 			fields = append(fields, `"report_date": "SNAPSHOT ROW WITH A REPORT DATE"`)
 		}
-		if !spec.NoPeriod {
+		if spec.HasPeriodColumn() {
 			fields = append(fields, fmt.Sprintf(`"report_period": %d`, r.Period))
 		}
 		for j, c := range spec.Fields() {

@@ -202,7 +202,7 @@ func (b *rowBuilder) finish(row Row, line int) error {
 	if err := b.unique(row, line); err != nil {
 		return err
 	}
-	if b.opts.Period > 0 && !b.spec.NoPeriod && row.Period != b.opts.Period && !b.warnP {
+	if b.opts.Period > 0 && b.spec.HasPeriodColumn() && row.Period != b.opts.Period && !b.warnP {
 		b.warnP = true
 		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
 			"report %s: %s: report period %d in the payload differs from the requested %d", b.spec.Name, b.opts.Source, row.Period, b.opts.Period))

@@ -186,3 +186,33 @@ func TestKeyShapes(t *testing.T) {
 		t.Errorf("storage key %s, want %s", got, want)
 	}
 }
+
+// A dated report whose payload has no Report Period (getTeamsTeamCounts):
+// keyed by report date, rows with period 0, the coverage rule applied with
+// the requested period.
+func TestDatedWithoutPeriodColumn(t *testing.T) {
+	t.Parallel()
+	teams := &report.Spec{Name: "teams", Function: "getTeams", Table: "teams", Agg: report.Level, NoPeriodColumn: true,
+		Metrics: []report.Column{{Name: "public_teams", Header: "Public Teams", JSON: "publicTeams"}}}
+	const header = "Report Refresh Date,Report Date,Public Teams\n"
+	res, err := Parse(teams, strings.NewReader(header+"2026-11-20,2026-11-20,4\n2026-11-20,2026-11-19,3\n"),
+		Options{Format: report.CSV, Source: "t.csv", Period: 2, RequireFullPeriod: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[1].Period != 0 || !res.Rows[1].ReportDate.Equal(date("2026-11-19")) || len(res.Warnings) != 0 {
+		t.Errorf("rows %+v, warnings %v", res.Rows, res.Warnings)
+	}
+	_, err = Parse(teams, strings.NewReader(header+"2026-11-20,2026-11-20,4\n"), Options{Format: report.CSV, Source: "t.csv", Period: 2, RequireFullPeriod: true})
+	if err == nil || !strings.Contains(err.Error(), "D2 payload covers 1 of 2 days") {
+		t.Errorf("one day of D2: %v", err)
+	}
+	if got := strings.Join(teams.Key(), ","); got != "tenant_id,report_date" {
+		t.Errorf("key %s", got)
+	}
+	for _, c := range teams.Columns() {
+		if c.Name == report.Period.Name {
+			t.Error("Columns has report_period")
+		}
+	}
+}

@@ -175,7 +175,7 @@ func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 			cols = append(cols, pgx.Identifier{c.Name}.Sanitize()+"::text")
 		}
 		period := "report_period"
-		if spec.NoPeriod {
+		if !spec.HasPeriodColumn() {
 			period = "0"
 		}
 		for _, w := range want {
@@ -220,7 +220,7 @@ func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 			rows.Close()
 			key := fmt.Sprint(args...)
 			wantPeriod := days
-			if spec.NoPeriod {
+			if !spec.HasPeriodColumn() {
 				wantPeriod = 0
 			}
 			if gotTenant != tenant || !gotRefresh.Equal(w.RefreshDate) || gotPeriod != wantPeriod {

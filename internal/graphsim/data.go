@@ -263,7 +263,10 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 	}
 	order := spec.HeaderColumns()
 	if len(order) > 3 && order[1].Name == report.ReportDate.Name {
-		order = append(spec.Fields(), report.RefreshDate, report.ReportDate, report.Period)
+		order = append(spec.Fields(), report.RefreshDate, report.ReportDate)
+		if spec.HasPeriodColumn() {
+			order = append(order, report.Period)
+		}
 	}
 	b.WriteString(`{"@odata.context":`)
 	put("https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph." + odataType(spec) + ")")
