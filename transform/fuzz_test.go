@@ -102,27 +102,33 @@ func checkRows(t *testing.T, spec *report.Spec, rows []Row) {
 		if !validDate(r.RefreshDate) {
 			t.Fatalf("row %d: refresh date %v is not a valid date", i, r.RefreshDate)
 		}
-		if spec.Snapshot {
+		if !spec.Dated() {
 			if !r.ReportDate.IsZero() {
 				t.Fatalf("row %d of a snapshot report has report date %v", i, r.ReportDate)
 			}
 		} else if r.ReportDate.IsZero() || !validDate(r.ReportDate) {
 			t.Fatalf("row %d: report date %v is not a valid date", i, r.ReportDate)
 		}
-		if r.Period < 1 || r.Period > 9999 {
+		if spec.HasPeriodColumn() != (r.Period >= 1 && r.Period <= 9999) || !spec.HasPeriodColumn() && r.Period != 0 {
 			t.Fatalf("row %d: period %d", i, r.Period)
 		}
-		if len(r.Values) != len(spec.Metrics) {
-			t.Fatalf("row %d has %d values for %d metrics", i, len(r.Values), len(spec.Metrics))
+		fields := spec.Fields()
+		if len(r.Values) != len(fields) {
+			t.Fatalf("row %d has %d values for %d fields", i, len(r.Values), len(fields))
 		}
 		for j, v := range r.Values {
-			if v.N < 0 || (!v.Valid && v.N != 0) {
-				t.Fatalf("row %d value %d = %+v", i, j, v)
+			text := fields[j].Type == report.Text || fields[j].Type == report.List
+			if !v.Valid && (v.N != 0 || v.S != "") || text && v.N != 0 || !text && v.S != "" ||
+				(fields[j].Type == report.Count || fields[j].Type == report.Bytes) && v.N < 0 || j < len(spec.Dims) && !v.Valid {
+				t.Fatalf("row %d value %d (%s) = %+v", i, j, fields[j].Type, v)
 			}
 		}
 		key := r.ReportDate.String()
-		if spec.Snapshot {
+		if !spec.Dated() {
 			key = r.RefreshDate.String() + "/" + strconv.Itoa(r.Period)
+		}
+		for _, d := range r.Values[:len(spec.Dims)] {
+			key += "/" + d.S
 		}
 		if keys[key] {
 			t.Fatalf("row %d repeats key %s", i, key)
@@ -155,9 +161,9 @@ func canonicalCSV(spec *report.Spec, rows []Row) []byte {
 			case report.Period.Name:
 				b.WriteString(strconv.Itoa(r.Period))
 			default:
-				for j, m := range spec.Metrics {
+				for j, m := range spec.Fields() {
 					if m.Name == c.Name && r.Values[j].Valid {
-						b.WriteString(strconv.FormatInt(r.Values[j].N, 10))
+						b.WriteString(canonicalCell(m.Type, r.Values[j]))
 					}
 				}
 			}
@@ -165,6 +171,27 @@ func canonicalCSV(spec *report.Spec, rows []Row) []byte {
 		b.WriteString("\r\n")
 	}
 	return b.Bytes()
+}
+
+// canonicalCell writes a value as Graph's CSV does.
+func canonicalCell(t report.Type, v Value) string {
+	switch t {
+	case report.Text, report.List:
+		if strings.ContainsAny(v.S, ",\"\r\n") {
+			return `"` + strings.ReplaceAll(v.S, `"`, `""`) + `"`
+		}
+		return v.S
+	case report.Bool:
+		if v.N != 0 {
+			return "True"
+		}
+		return "False"
+	case report.Date:
+		return time.Unix(v.N*86400, 0).UTC().Format(time.DateOnly)
+	case report.Duration:
+		return "PT" + strconv.FormatFloat(time.Duration(v.N).Seconds(), 'f', -1, 64) + "S"
+	}
+	return strconv.FormatInt(v.N, 10)
 }
 
 func equalValues(a, b []Value) bool {

@@ -400,7 +400,7 @@ func TestCutBodyFailsAndIsNotPinned(t *testing.T) {
 // TestCutFileIsRefused: load-file applies the same rule, the period taken
 // from the Report Period column: a file cut after 3 of its 7 days does not
 // load; a header-only file (Graph's answer for a workload without data)
-// does, as empty.
+// does, as empty; with --partial, the cut file loads its 3 days.
 func TestCutFileIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -417,5 +417,12 @@ func TestCutFileIsRefused(t *testing.T) {
 	}
 	if code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, empty); code != ExitOK {
 		t.Errorf("header-only file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// --partial (an excerpt, such as a documentation example) loads it.
+	if code, out, errOut := b.ingest(t, "load-file", "--report", minuteReport, "--tenant-id", tenant, "--partial", cut); code != ExitOK {
+		t.Errorf("cut file with --partial: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "3" {
+		t.Errorf("cut file with --partial loaded %s rows, want 3", n)
 	}
 }

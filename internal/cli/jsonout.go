@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/m365ingest/ingest/internal/text"
@@ -22,7 +23,11 @@ type reportsJSON struct {
 
 type reportJSON struct {
 	Name     string       `json:"name"`
+	Aliases  []string     `json:"aliases"`
 	Function string       `json:"function"`
+	Path     string       `json:"path"`
+	Versions []string     `json:"versions"`
+	Period   bool         `json:"period"`
 	Table    string       `json:"table"`
 	Title    string       `json:"title"`
 	Snapshot bool         `json:"snapshot"`
@@ -31,10 +36,33 @@ type reportJSON struct {
 }
 
 type columnJSON struct {
-	Name    string   `json:"name"`
-	Header  string   `json:"header"`
-	JSON    string   `json:"json"`
-	Aliases []string `json:"aliases"`
+	Name        string   `json:"name"`
+	Header      string   `json:"header"`
+	JSON        string   `json:"json"`
+	Aliases     []string `json:"aliases"`
+	Type        string   `json:"type"`
+	Role        string   `json:"role"`
+	Aggregation *string  `json:"aggregation"`
+	Optional    bool     `json:"optional"`
+}
+
+// columnRole is what a column is to its report: "refresh_date",
+// "report_date", "period", "dimension" (part of the key) or "metric".
+func columnRole(s *report.Spec, c report.Column) string {
+	switch c.Name {
+	case report.RefreshDate.Name:
+		return "refresh_date"
+	case report.ReportDate.Name:
+		return "report_date"
+	case report.Period.Name:
+		return "period"
+	}
+	for _, d := range s.Dims {
+		if d.Name == c.Name {
+			return "dimension"
+		}
+	}
+	return "metric"
 }
 
 type omittedJSON struct {
@@ -45,9 +73,25 @@ type omittedJSON struct {
 func writeReportsJSON(w io.Writer) error {
 	out := reportsJSON{Reports: []reportJSON{}, Unsupported: []omittedJSON{}}
 	for _, s := range report.All {
-		r := reportJSON{Name: s.Name, Function: s.Function, Table: s.Table, Title: s.Title, Snapshot: s.Snapshot, Key: s.Key()}
+		versions := s.Versions
+		if versions == nil {
+			versions = []string{"v1.0", "beta"}
+		}
+		r := reportJSON{Name: s.Name, Aliases: append([]string{}, s.Aliases...), Function: s.Function,
+			Path: strings.TrimPrefix(s.Path("{version}", "{period}"), "/"), Versions: versions, Period: !s.NoPeriod,
+			Table: s.Table, Title: s.Title, Snapshot: !s.Dated(), Key: s.Key()}
 		for _, c := range s.Columns() {
-			r.Columns = append(r.Columns, columnJSON{Name: c.Name, Header: c.Header, JSON: c.JSON, Aliases: append([]string{}, c.Aliases...)})
+			col := columnJSON{Name: c.Name, Header: c.Header, JSON: c.JSON, Aliases: append([]string{}, c.Aliases...),
+				Type: c.Type.String(), Role: columnRole(s, c), Optional: c.Optional}
+			switch c.Name {
+			case report.RefreshDate.Name, report.ReportDate.Name:
+				col.Type = report.Date.String()
+			}
+			if col.Role == "metric" {
+				a := s.Aggregation(c).String()
+				col.Aggregation = &a
+			}
+			r.Columns = append(r.Columns, col)
 		}
 		out.Reports = append(out.Reports, r)
 	}

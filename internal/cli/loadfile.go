@@ -28,6 +28,7 @@ func loadFileCommand() *ucli.Command {
 			// Not GRAPH_FORMAT: what Graph is asked for says nothing of a file.
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"INGEST_FILE_FORMAT"}, Usage: "auto (by content: JSON if it starts with { or [), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
+			&ucli.BoolFlag{Name: "partial", EnvVars: []string{"INGEST_PARTIAL"}, Usage: "load a file that covers fewer days than its Report Period (an excerpt, rows deleted by hand) instead of refusing it as cut short"},
 		}, dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action:       loading(parseLoadFile),
@@ -36,8 +37,9 @@ func loadFileCommand() *ucli.Command {
 
 // loadFileOptions are load-file's flags and arguments, validated.
 type loadFileOptions struct {
-	log   *slog.Logger
-	files pipeline.Files
+	log     *slog.Logger
+	files   pipeline.Files
+	partial bool
 }
 
 // parseLoadFile validates load-file's flags and FILE arguments: one
@@ -98,13 +100,13 @@ func parseLoadFile(c *ucli.Context) (*loadFileOptions, error) {
 		return nil, err
 	}
 	return &loadFileOptions{log: log, files: pipeline.Files{Tenant: strings.ToLower(c.String("tenant-id")), Report: spec,
-		Paths: c.Args().Slice(), MaxBytes: c.Int64("max-payload-bytes"), Format: format}}, nil
+		Paths: c.Args().Slice(), MaxBytes: c.Int64("max-payload-bytes"), Format: format}, partial: c.Bool("partial")}, nil
 }
 
 // plan loads the files, one at a time.
 func (o *loadFileOptions) plan() pipeline.Plan {
 	return pipeline.Plan{
-		Noun: "files", ByPerson: true, NotLoaded: notLoaded(o.files.Paths),
+		Noun: "files", ByPerson: true, NotLoaded: notLoaded(o.files.Paths), Partial: o.partial,
 		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
 			return r.FileWork(ctx, o.files), nil
 		},

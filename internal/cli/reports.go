@@ -26,8 +26,18 @@ func reportsCommand() *ucli.Command {
 			w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "REPORT\tGRAPH FUNCTION\tTABLE\tKEY\tCOLUMNS")
 			for _, s := range report.All {
+				// Each column with what it is: a metric's type (but count)
+				// and aggregation, a dimension marked as one.
 				var cols []string
 				for _, col := range s.Columns() {
+					switch role := columnRole(s, col); {
+					case role == "dimension":
+						col.Name += " (dimension)"
+					case role == "metric" && col.Type != report.Count:
+						col.Name += fmt.Sprintf(" (%s, %s)", col.Type, s.Aggregation(col))
+					case role == "metric":
+						col.Name += fmt.Sprintf(" (%s)", s.Aggregation(col))
+					}
 					cols = append(cols, col.Name)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Function, s.Table, strings.Join(s.Key(), ", "), strings.Join(cols, ", "))

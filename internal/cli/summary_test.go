@@ -171,12 +171,15 @@ func TestReportsJSON(t *testing.T) {
 	}
 	var got struct {
 		Reports []struct {
-			Name, Function, Table, Title string
-			Snapshot                     bool
-			Key                          []string
-			Columns                      []struct {
-				Name, Header, JSON string
-				Aliases            []string
+			Name, Function, Path, Table, Title string
+			Aliases, Versions                  []string
+			Period, Snapshot                   bool
+			Key                                []string
+			Columns                            []struct {
+				Name, Header, JSON, Type, Role string
+				Aliases                        []string
+				Aggregation                    *string
+				Optional                       bool
 			}
 		}
 		Unsupported []struct{ Function, Reason string }
@@ -191,9 +194,23 @@ func TestReportsJSON(t *testing.T) {
 	}
 	for i, s := range report.All {
 		r := got.Reports[i]
-		if r.Name != s.Name || r.Function != s.Function || r.Table != s.Table || r.Title == "" || r.Snapshot != s.Snapshot ||
-			!slices.Equal(r.Key, s.Key()) || len(r.Columns) != len(s.Columns()) || r.Columns[len(r.Columns)-1].Header != s.Columns()[len(s.Columns())-1].Header {
+		if r.Name != s.Name || r.Function != s.Function || r.Table != s.Table || r.Title == "" || r.Snapshot != !s.Dated() ||
+			!slices.Equal(r.Key, s.Key()) || len(r.Columns) != len(s.Columns()) || r.Columns[len(r.Columns)-1].Header != s.Columns()[len(s.Columns())-1].Header ||
+			r.Period == s.NoPeriod || !strings.Contains(r.Path, s.Function) || len(r.Versions) == 0 {
 			t.Errorf("report %d: %+v, want %s", i, r, s.Name)
+		}
+		// Every metric has its type and aggregation; nothing else has an
+		// aggregation.
+		for j, c := range r.Columns {
+			if (c.Role == "metric") != (c.Aggregation != nil) || c.Type == "" {
+				t.Errorf("%s column %d: %+v", s.Name, j, c)
+			}
+			if c.Role == "metric" {
+				want := s.Aggregation(s.Columns()[j]).String()
+				if *c.Aggregation != want {
+					t.Errorf("%s.%s aggregation %s, want %s", s.Name, c.Name, *c.Aggregation, want)
+				}
+			}
 		}
 	}
 }

@@ -107,9 +107,36 @@ func dated(spec *report.Spec, seed string, refresh time.Time, days int, dims []s
 			n := typed(c, int64(v), date)
 			values[j] = &n
 		}
+		activeWithin(spec, values, seed, name, day, weekend)
 		rows[i] = Row{RefreshDate: refresh, ReportDate: date, Period: days, Dims: dims, Values: values}
 	}
 	return rows
+}
+
+// activeWithin makes an active count a share (10% to 70%) of the total it
+// belongs to, as in real data: "active" of "total" (sites, accounts,
+// groups, mailboxes), "active_x" of "x" (active_public_teams of
+// public_teams); less of it on a weekend.
+func activeWithin(spec *report.Spec, values []*int64, seed, name, day string, weekend bool) {
+	for j, c := range spec.Metrics {
+		base, ok := strings.CutPrefix(c.Name, "active_")
+		if c.Name == "active" {
+			base, ok = "total", true
+		}
+		if !ok || values[j] == nil {
+			continue
+		}
+		for k, b := range spec.Metrics {
+			if b.Name == base && values[k] != nil {
+				share := 0.1 + 0.6*unit(seed, name, c.Name, day, "share")
+				if weekend {
+					share *= 0.3
+				}
+				n := int64(float64(*values[k]) * share)
+				values[j] = &n
+			}
+		}
+	}
 }
 
 // levels is the range a metric's usual level is drawn from: user counts in

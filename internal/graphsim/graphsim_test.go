@@ -114,9 +114,24 @@ func wantCSV(spec *report.Spec, rows []Row) string {
 			case "report_period":
 				b.WriteString(strconv.Itoa(r.Period))
 			default:
+				for k, d := range spec.Dims {
+					if d.Name == c.Name {
+						b.WriteString(r.Dims[k])
+					}
+				}
 				for j, m := range spec.Metrics {
-					if m.Name == c.Name && r.Values[j] != nil {
-						b.WriteString(strconv.FormatInt(*r.Values[j], 10))
+					if m.Name != c.Name || r.Values[j] == nil {
+						continue
+					}
+					switch n := *r.Values[j]; m.Type {
+					case report.Duration: // seconds, as ISO 8601
+						fmt.Fprintf(&b, "PT%dH%dM%dS", n/3600, n%3600/60, n%60)
+					case report.Bool:
+						b.WriteString(map[bool]string{true: "True", false: "False"}[n != 0])
+					case report.Date: // a day number
+						b.WriteString(time.Unix(n*86400, 0).UTC().Format("2006-01-02"))
+					default:
+						b.WriteString(strconv.FormatInt(n, 10))
 					}
 				}
 			}
@@ -151,7 +166,10 @@ func TestCSVRedirectThenDownload(t *testing.T) {
 			{"v1.0", "microsoft.graph." + strings.ToLower(spec.Function), ""},
 		} {
 			t.Run(tc.version+"/"+tc.function+tc.query, func(t *testing.T) {
-				resp, _ := get(t, noRedirect, reportURL(b.srv, tc.version, tc.function, "D7")+tc.query, "sim-token")
+				// The report's own path (its root, its period or none), with
+				// the function spelled as the case has it.
+				path := strings.Replace(spec.Path(tc.version, "D7"), "/"+spec.Function+"(", "/"+tc.function+"(", 1)
+				resp, _ := get(t, noRedirect, b.srv.URL()+path+tc.query, "sim-token")
 				if resp.StatusCode != http.StatusFound {
 					t.Fatalf("status = %s, want 302", resp.Status)
 				}

@@ -26,7 +26,7 @@ func (r *Run) now() time.Time {
 func (r *Run) ParseAndLoad(ctx context.Context, log *slog.Logger, f load.Fetch, format report.Format, days int, start time.Time) Result {
 	db := r.Store
 	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
-		RequireFullPeriod: true, Now: r.now()})
+		RequireFullPeriod: r.plan == nil || !r.plan.Partial, Now: r.now()})
 	if err != nil {
 		f.Duration = time.Since(start)
 		return r.Failed(ctx, log, f, err)

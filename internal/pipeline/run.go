@@ -44,6 +44,11 @@ type Plan struct {
 	// rows are upserted.
 	Now        func() time.Time
 	BeforeLoad func(ctx context.Context, f load.Fetch)
+
+	// Partial loads a dated payload that covers fewer days than its period
+	// (load-file --partial: an excerpt, a file trimmed by hand) instead of
+	// refusing it as cut short.
+	Partial bool
 }
 
 // Env is where a run writes: the results table to Stdout, the one-line
