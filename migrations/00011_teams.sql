@@ -129,6 +129,21 @@ CREATE TABLE teams_team_activity_distribution_counts (
     PRIMARY KEY (tenant_id, report_refresh_date, report_period)
 );
 
+-- Teams team counts: public and private teams, and the active ones, per day
+CREATE TABLE teams_team_counts (
+    tenant_id            text        NOT NULL,
+    report_refresh_date  date        NOT NULL,
+    report_date          date        NOT NULL,
+    public_teams         bigint,
+    active_public_teams  bigint,
+    private_teams        bigint,
+    active_private_teams bigint,
+    loaded_at            timestamptz NOT NULL DEFAULT now(),
+    changed_at           timestamptz NOT NULL DEFAULT now(),
+    run_id               bigint      REFERENCES ingest_runs,
+    PRIMARY KEY (tenant_id, report_date)
+);
+
 -- +goose Down
 DROP TABLE teams_device_usage_user_counts;
 DROP TABLE teams_device_usage_distribution_user_counts;
@@ -136,3 +151,4 @@ DROP TABLE teams_user_activity_counts;
 DROP TABLE teams_user_activity_user_counts;
 DROP TABLE teams_team_activity_counts;
 DROP TABLE teams_team_activity_distribution_counts;
+DROP TABLE teams_team_counts;

@@ -46,4 +46,10 @@ var teams = []*Spec{
 	// the whole period, distinct teams (Users) in every column.
 	fromHeader("getTeamsTeamActivityDistributionCounts", "Teams team activity: teams per activity type over the whole period (one row per refresh date and period)", Users,
 		"Report Refresh Date,Report Period,Active Users,Active Channels,Guests,Reactions,Meetings Organized,Post Messages,Channel Messages,Active Shared Channels,Active External Users,Reply Messages,Urgent Messages,Mentions"),
+	// No Report Period in the payload, though the function takes the period
+	// (Spec.NoPeriodColumn). The numbers of teams are stocks (Level), the
+	// active ones distinct teams of the day (Users).
+	fromHeader("getTeamsTeamCounts", "Teams team counts: public and private teams, and the active ones, per day", Level,
+		"Report Refresh Date,Report Date,Public Teams,Active Public Teams,Private Teams,Active Private Teams",
+		aggregates(Users, "Active Public Teams", "Active Private Teams")),
 }

@@ -13,5 +13,6 @@ func init() {
 		"getTeamsUserActivityUserCounts":         "Report Refresh Date,Report Date,Team Chat Messages,Private Chat Messages,Calls,Meetings,Other Actions,Report Period",
 		"getTeamsTeamActivityCounts":             "Report Refresh Date,Report Period,Report Date,Active Users,Active Channels,Guests,Reactions,Meetings Organized,Post Messages,Channel Messages,Active Shared Channels,Active External Users,Reply Messages,Urgent Messages,Mentions",
 		"getTeamsTeamActivityDistributionCounts": "Report Refresh Date,Report Period,Active Users,Active Channels,Guests,Reactions,Meetings Organized,Post Messages,Channel Messages,Active Shared Channels,Active External Users,Reply Messages,Urgent Messages,Mentions",
+		"getTeamsTeamCounts":                     "Report Refresh Date,Report Date,Public Teams,Active Public Teams,Private Teams,Active Private Teams",
 	})
 }
