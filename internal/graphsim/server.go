@@ -53,6 +53,12 @@ type Options struct {
 	// with ErrNotLoopback: the simulator's token is well known. On a wildcard
 	// address the URLs handed out still name loopback (see Start).
 	AllowNonLoopback bool
+	// RetiredSkype answers the Skype for Business reports as Microsoft 365
+	// does since Skype for Business Online retired (2021), in every cloud
+	// but the one operated by 21Vianet: a valid file without rows (the
+	// header line alone; beta JSON an empty value array). The other reports
+	// are served as always.
+	RetiredSkype bool
 }
 
 // ErrNotLoopback is Start's error for an address that is not loopback when
@@ -83,6 +89,7 @@ type Server struct {
 	seen    []Request       // every request the download host saw
 	apiSeen []Request       // every request the API saw
 	faults  []*pendingFault
+	retired bool // Options.RetiredSkype
 }
 
 // link is one preauthenticated download.
@@ -131,6 +138,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 		links:      map[string]link{},
 		retryAfter: max(cmp.Or(opts.RetryAfter, time.Second), time.Second),
 		pageSize:   opts.PageSize,
+		retired:    opts.RetiredSkype,
 		faults:     faults,
 	}
 	s.seed, _ = jwtclaim.Tenant(s.token)
@@ -281,6 +289,9 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rows := Generate(spec, s.seed, s.refreshDate(), days)
+	if s.retired && strings.HasPrefix(spec.Function, "getSkypeForBusiness") {
+		rows = nil
+	}
 	switch format := r.URL.Query().Get("$format"); {
 	case format == "" || strings.EqualFold(format, "text/csv"):
 		body := csvBody(spec, rows)
