@@ -174,26 +174,53 @@ func (p *jsonParser) record(n int) error {
 	return p.rec.err
 }
 
-// object reads one record: data is a syntactically valid JSON value.
+// object reads one record: data is a syntactically valid JSON value. A
+// record that nests its rows in an array of objects (beta JSON of the
+// Microsoft 365 apps, userCounts, and of Copilot, adoptionByDate and
+// adoptionByProduct) gives a row per element of that array, each with the
+// record's other properties (the refresh date, the period).
 func (p *jsonParser) object(data []byte, n int) error {
 	b := p.b
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n, Reason: "not a JSON object", json: true}
 	}
-	i++
+	if start, end := nestedRows(data); start >= 0 {
+		for _, elem := range elements(data[start:end]) {
+			row := b.newRow()
+			clear(p.found)
+			if err := p.fill(&row, data, n, start); err != nil {
+				return err
+			}
+			if err := p.fill(&row, elem, n, -1); err != nil {
+				return err
+			}
+			if err := p.complete(row, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	row := b.newRow()
 	clear(p.found)
+	if err := p.fill(&row, data, n, -1); err != nil {
+		return err
+	}
+	return p.complete(row, n)
+}
+
+// fill reads the properties of the object data into row, but for the value
+// that starts at data[skip] (the nested rows; -1: none).
+func (p *jsonParser) fill(row *Row, data []byte, n, skip int) error {
+	b := p.b
+	i := skipSpace(data, 0)
+	i++ // the '{'
 	for prop := 1; ; prop++ {
 		i = skipSpace(data, i)
 		if data[i] == '}' {
 			break
 		}
 		rawKey, esc, next := jsonString(data, i)
-		col, known := p.columns[string(rawKey)] // no allocation for the lookup
-		if esc || !known {
-			col = p.column(data[i:next], rawKey, esc)
-		}
 		i = skipSpace(data, next)
 		i = skipSpace(data, i+1) // the colon
 		start := i
@@ -202,6 +229,13 @@ func (p *jsonParser) object(data []byte, n int) error {
 		i = skipSpace(data, i)
 		if data[i] == ',' {
 			i++
+		}
+		if start == skip {
+			continue
+		}
+		col, known := p.columns[string(rawKey)] // no allocation for the lookup
+		if esc || !known {
+			col = p.column(data[next-len(rawKey)-2:next], rawKey, esc)
 		}
 		if col < 0 {
 			continue
@@ -224,10 +258,16 @@ func (p *jsonParser) object(data []byte, n int) error {
 		default:
 			return b.errAt(n, col, prop, string(value), "not a number, string, boolean or null")
 		}
-		if err := b.cell(&row, n, col, prop, text); err != nil {
+		if err := b.cell(row, n, col, prop, text); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// complete checks that a row has every required property and adds it.
+func (p *jsonParser) complete(row Row, n int) error {
+	b := p.b
 	for col, ok := range p.found {
 		if !ok && !b.cols[col].Optional {
 			return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n,
@@ -235,6 +275,49 @@ func (p *jsonParser) object(data []byte, n int) error {
 		}
 	}
 	return b.finish(row, n)
+}
+
+// nestedRows finds, in the object data, a property whose value is an array
+// of objects (nested rows), and returns where that value starts and ends;
+// -1, -1 when there is none. No column is such an array.
+func nestedRows(data []byte) (start, end int) {
+	i := skipSpace(data, 0) + 1
+	for {
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			return -1, -1
+		}
+		_, _, next := jsonString(data, i)
+		i = skipSpace(data, next)
+		i = skipSpace(data, i+1)
+		start := i
+		i = skipValue(data, i)
+		if data[start] == '[' {
+			if j := skipSpace(data, start+1); data[j] == '{' {
+				return start, i
+			}
+		}
+		i = skipSpace(data, i)
+		if data[i] == ',' {
+			i++
+		}
+	}
+}
+
+// elements splits a JSON array of values into its elements.
+func elements(arr []byte) [][]byte {
+	var out [][]byte
+	i := skipSpace(arr, 1)
+	for i < len(arr) && arr[i] != ']' {
+		start := i
+		i = skipValue(arr, i)
+		out = append(out, arr[start:i])
+		i = skipSpace(arr, i)
+		if arr[i] == ',' {
+			i = skipSpace(arr, i+1)
+		}
+	}
+	return out
 }
 
 // The helpers below walk JSON that the decoder has already validated.
