@@ -120,8 +120,11 @@ func dated(spec *report.Spec, seed string, refresh time.Time, days int, dims []s
 func activeWithin(spec *report.Spec, values []*int64, seed, name, day string, weekend bool) {
 	for j, c := range spec.Metrics {
 		base, ok := strings.CutPrefix(c.Name, "active_")
-		if c.Name == "active" {
+		switch {
+		case c.Name == "active":
 			base, ok = "total", true
+		case strings.HasSuffix(c.Name, "_active_users"): // Copilot: of the enabled users
+			base, ok = strings.TrimSuffix(c.Name, "_active_users")+"_enabled_users", true
 		}
 		if !ok || values[j] == nil {
 			continue
@@ -183,6 +186,7 @@ func snapshot(spec *report.Spec, seed string, refresh time.Time, days int, dims 
 		n := typed(c, int64(v), refresh)
 		values[j] = &n
 	}
+	activeWithin(spec, values, seed, name, day+"/"+period, false)
 	return Row{RefreshDate: refresh, Period: days, Dims: dims, Values: values}
 }
 

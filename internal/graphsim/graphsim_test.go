@@ -511,7 +511,7 @@ func TestGenerate(t *testing.T) {
 					}
 					l, h := levels(spec, spec.Metrics[j])
 					lo, hi := int64(l*0.2), int64(h*1.3)
-					if n := spec.Metrics[j].Name; n == "active" || strings.HasPrefix(n, "active_") {
+					if n := spec.Metrics[j].Name; n == "active" || strings.HasPrefix(n, "active_") || strings.HasSuffix(n, "_active_users") {
 						lo = 0 // a share of its total (activeWithin)
 					}
 					if *v < lo || *v > hi {
