@@ -16,7 +16,7 @@ import (
 )
 
 func spec(t *testing.T) *report.Spec {
-	s, err := report.Lookup("organizer-activity-minute-counts")
+	s, err := report.Lookup("skype-organizer-activity-minute-counts")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestUpsertSnapshot(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	spec, err := report.Lookup("device-usage-distribution-user-counts")
+	spec, err := report.Lookup("skype-device-usage-distribution-user-counts")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _ := report.Lookup("organizer-activity-minute-counts")
+	spec, _ := report.Lookup("skype-organizer-activity-minute-counts")
 	return &bundle{db: db, spec: spec, run: run}
 }
 

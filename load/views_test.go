@@ -125,7 +125,7 @@ func TestPeriodViewsCountDaysPerMetric(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	users, _ := report.Lookup("organizer-activity-user-counts")
+	users, _ := report.Lookup("skype-organizer-activity-user-counts")
 	var urows, mrows []transform.Row
 	for i, im := range []int64{5, 7, 3, -1, 9, 1, 2} { // Mon 2026-11-02 .. Sun 11-08, 11-05 empty
 		d := day("2026-11-02").AddDate(0, 0, i).Format(time.DateOnly)

@@ -138,7 +138,7 @@ func TestViewsOnHandComputedData(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	users, _ := reportSpec("organizer-activity-user-counts")
+	users, _ := reportSpec("skype-organizer-activity-user-counts")
 	// Minutes, week of Mon 2026-11-02 .. Sun 11-08, all 7 days; and Mon 11-09,
 	// Tue 11-10 (a partial week); 11-05 missing from user counts only.
 	minutes := []transform.Row{}
@@ -185,7 +185,7 @@ func TestViewsOnHandComputedData(t *testing.T) {
 	}
 	// Gaps: 11-06 missing from user counts only.
 	got = q(`SELECT coalesce(string_agg(report || ' ' || missing_date, ', ' ORDER BY report, missing_date), '') FROM ingest_gaps`)
-	if want := "organizer-activity-user-counts 2026-11-06"; got != want {
+	if want := "skype-organizer-activity-user-counts 2026-11-06"; got != want {
 		t.Errorf("gaps = %q, want %q", got, want)
 	}
 	// Daily: both sides, NULL where a side has no row.
@@ -195,7 +195,7 @@ func TestViewsOnHandComputedData(t *testing.T) {
 	}
 	// Freshness: per report, newest date and refresh, days behind today.
 	got = q(`SELECT string_agg(format('%s %s %s %s', report, newest_report_date, newest_refresh_date, days_behind = current_date - date '2026-11-10'), '; ' ORDER BY report) FROM ingest_freshness`)
-	if want := "organizer-activity-minute-counts 2026-11-10 2026-11-12 t; organizer-activity-user-counts 2026-11-10 2026-11-12 t"; got != want {
+	if want := "skype-organizer-activity-minute-counts 2026-11-10 2026-11-12 t; skype-organizer-activity-user-counts 2026-11-10 2026-11-12 t"; got != want {
 		t.Errorf("freshness:\n got %s\nwant %s", got, want)
 	}
 	if q(`SELECT count(*) FROM ingest_freshness WHERE last_success_run_id IS NULL`) != "0" {
@@ -377,7 +377,7 @@ func TestLeastPrivilegedRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _ := reportSpec("organizer-activity-minute-counts")
+	spec, _ := reportSpec("skype-organizer-activity-minute-counts")
 	if _, err := db.Upsert(ctx, Fetch{RunID: run, TenantID: "t1", Report: spec, Source: "test"}, []transform.Row{row("2026-11-21", "2026-11-21", 1, 2, 3)}); err != nil {
 		t.Fatalf("load as %s: %v", role, err)
 	}

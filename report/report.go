@@ -139,7 +139,8 @@ var All = slices.Concat(skype, exchange, office365, onedrive, sharepoint, teams,
 // skype is the Skype for Business report family (FAMILY.md).
 var skype = []*Spec{
 	{
-		Name:     "organizer-activity-counts",
+		Name:     "skype-organizer-activity-counts",
+		Aliases:  []string{"organizer-activity-counts"},
 		Function: "getSkypeForBusinessOrganizerActivityCounts",
 		Table:    "skype_organizer_activity_counts",
 		Title:    "Skype for Business organizer activity: conferences organized per day and activity type",
@@ -147,7 +148,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
 	},
 	{
-		Name:     "organizer-activity-user-counts",
+		Name:     "skype-organizer-activity-user-counts",
+		Aliases:  []string{"organizer-activity-user-counts"},
 		Function: "getSkypeForBusinessOrganizerActivityUserCounts",
 		Table:    "skype_organizer_activity_user_counts",
 		Title:    "Skype for Business organizer activity: unique organizers per day and activity type",
@@ -155,7 +157,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd, colDialMS},
 	},
 	{
-		Name:     "organizer-activity-minute-counts",
+		Name:     "skype-organizer-activity-minute-counts",
+		Aliases:  []string{"organizer-activity-minute-counts"},
 		Function: "getSkypeForBusinessOrganizerActivityMinuteCounts",
 		Table:    "skype_organizer_activity_minute_counts",
 		Title:    "Skype for Business organizer activity: conference minutes per day",
@@ -163,7 +166,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colAudioVideo, colDialInMS, colDialOutMS},
 	},
 	{
-		Name:     "participant-activity-counts",
+		Name:     "skype-participant-activity-counts",
+		Aliases:  []string{"participant-activity-counts"},
 		Function: "getSkypeForBusinessParticipantActivityCounts",
 		Table:    "skype_participant_activity_counts",
 		Title:    "Skype for Business participant activity: conference participations per day and activity type",
@@ -171,7 +175,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
 	},
 	{
-		Name:     "participant-activity-user-counts",
+		Name:     "skype-participant-activity-user-counts",
+		Aliases:  []string{"participant-activity-user-counts"},
 		Function: "getSkypeForBusinessParticipantActivityUserCounts",
 		Table:    "skype_participant_activity_user_counts",
 		Title:    "Skype for Business participant activity: unique participants per day and activity type",
@@ -179,7 +184,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudioVideo, colAppSharing, colWeb, colDial3rd},
 	},
 	{
-		Name:     "participant-activity-minute-counts",
+		Name:     "skype-participant-activity-minute-counts",
+		Aliases:  []string{"participant-activity-minute-counts"},
 		Function: "getSkypeForBusinessParticipantActivityMinuteCounts",
 		Table:    "skype_participant_activity_minute_counts",
 		Title:    "Skype for Business participant activity: conference minutes per day",
@@ -187,7 +193,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colAudioVideoLower},
 	},
 	{
-		Name:     "peer-to-peer-activity-counts",
+		Name:     "skype-peer-to-peer-activity-counts",
+		Aliases:  []string{"peer-to-peer-activity-counts"},
 		Function: "getSkypeForBusinessPeerToPeerActivityCounts",
 		Table:    "skype_peer_to_peer_activity_counts",
 		Title:    "Skype for Business peer-to-peer activity: sessions per day and activity type",
@@ -195,7 +202,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
 	},
 	{
-		Name:     "peer-to-peer-activity-user-counts",
+		Name:     "skype-peer-to-peer-activity-user-counts",
+		Aliases:  []string{"peer-to-peer-activity-user-counts"},
 		Function: "getSkypeForBusinessPeerToPeerActivityUserCounts",
 		Table:    "skype_peer_to_peer_activity_user_counts",
 		Title:    "Skype for Business peer-to-peer activity: unique users per day and activity type",
@@ -203,7 +211,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colIM, colAudio, colVideo, colAppSharing, colFileTransfer},
 	},
 	{
-		Name:     "peer-to-peer-activity-minute-counts",
+		Name:     "skype-peer-to-peer-activity-minute-counts",
+		Aliases:  []string{"peer-to-peer-activity-minute-counts"},
 		Function: "getSkypeForBusinessPeerToPeerActivityMinuteCounts",
 		Table:    "skype_peer_to_peer_activity_minute_counts",
 		Title:    "Skype for Business peer-to-peer activity: audio and video minutes per day",
@@ -211,7 +220,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colAudio, colVideo},
 	},
 	{
-		Name:     "activity-counts",
+		Name:     "skype-activity-counts",
+		Aliases:  []string{"activity-counts"},
 		Function: "getSkypeForBusinessActivityCounts",
 		Table:    "skype_activity_counts",
 		Title:    "Skype for Business activity: peer-to-peer sessions and conferences organized and participated in per day",
@@ -219,7 +229,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
 	},
 	{
-		Name:     "activity-user-counts",
+		Name:     "skype-activity-user-counts",
+		Aliases:  []string{"activity-user-counts"},
 		Function: "getSkypeForBusinessActivityUserCounts",
 		Table:    "skype_activity_user_counts",
 		Title:    "Skype for Business activity: unique users per day in peer-to-peer sessions and conferences",
@@ -227,7 +238,8 @@ var skype = []*Spec{
 		Metrics:  []Column{colPeerToPeer, colOrganized, colParticipated},
 	},
 	{
-		Name:     "device-usage-user-counts",
+		Name:     "skype-device-usage-user-counts",
+		Aliases:  []string{"device-usage-user-counts"},
 		Function: "getSkypeForBusinessDeviceUsageUserCounts",
 		Table:    "skype_device_usage_user_counts",
 		Title:    "Skype for Business device usage: unique users per day and device type",
@@ -237,7 +249,8 @@ var skype = []*Spec{
 		Header: slices.Concat([]Column{RefreshDate}, deviceMetrics, []Column{ReportDate, Period}),
 	},
 	{
-		Name:     "device-usage-distribution-user-counts",
+		Name:     "skype-device-usage-distribution-user-counts",
+		Aliases:  []string{"device-usage-distribution-user-counts"},
 		Function: "getSkypeForBusinessDeviceUsageDistributionUserCounts",
 		Table:    "skype_device_usage_distribution_user_counts",
 		Title:    "Skype for Business device usage: unique users per device type over the whole period (one row per refresh date and period)",

@@ -20,12 +20,11 @@ func TestSpecTable(t *testing.T) {
 			}
 			seen[strings.ToLower(id)] = s.Name
 		}
-		// The naming rule (DESIGN.md, "Report names"); the Skype short names
-		// keep their names without skype- for now.
+		// The naming rule (DESIGN.md, "Report names").
 		if s.Table != TableName(s.Function) {
 			t.Errorf("%s: table %s, the rule gives %s", s.Name, s.Table, TableName(s.Function))
 		}
-		if !strings.HasPrefix(s.Function, "getSkypeForBusiness") && s.Name != ShortName(s.Function) {
+		if s.Name != ShortName(s.Function) {
 			t.Errorf("%s: short name, the rule gives %s", s.Name, ShortName(s.Function))
 		}
 		if len(s.Metrics) == 0 {
@@ -113,17 +112,17 @@ func TestFamilyQuirks(t *testing.T) {
 		return strings.Join(h, ",")
 	}
 	for name, want := range map[string]string{
-		"device-usage-user-counts":              "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Date,Report Period",
-		"device-usage-distribution-user-counts": "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period",
-		"activity-counts":                       "Report Refresh Date,Report Date,Report Period,Peer-to-peer,Organized,Participated",
-		"peer-to-peer-activity-minute-counts":   "Report Refresh Date,Report Date,Report Period,Audio,Video",
-		"participant-activity-counts":           "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party",
+		"skype-device-usage-user-counts":              "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Date,Report Period",
+		"skype-device-usage-distribution-user-counts": "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period",
+		"skype-activity-counts":                       "Report Refresh Date,Report Date,Report Period,Peer-to-peer,Organized,Participated",
+		"skype-peer-to-peer-activity-minute-counts":   "Report Refresh Date,Report Date,Report Period,Audio,Video",
+		"skype-participant-activity-counts":           "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party",
 	} {
 		if got := header(name); got != want {
 			t.Errorf("%s header\n got %s\nwant %s", name, got, want)
 		}
 	}
-	pm, _ := Lookup("participant-activity-minute-counts")
+	pm, _ := Lookup("skype-participant-activity-minute-counts")
 	if pm.Metrics[0].JSON != "audiovideo" || !slices.Contains(pm.Metrics[0].Keys(), Normalize("audioVideo")) {
 		t.Errorf("participant minutes audio/video = %+v, want JSON audiovideo with alias audioVideo", pm.Metrics[0])
 	}
@@ -135,19 +134,19 @@ func TestFamilyQuirks(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"organizer-activity-user-counts", "GETSKYPEFORBUSINESSORGANIZERACTIVITYUSERCOUNTS", "skype_organizer_activity_user_counts"} {
-		if s, err := Lookup(name); err != nil || s.Name != "organizer-activity-user-counts" {
+	for _, name := range []string{"skype-organizer-activity-user-counts", "GETSKYPEFORBUSINESSORGANIZERACTIVITYUSERCOUNTS", "skype_organizer_activity_user_counts"} {
+		if s, err := Lookup(name); err != nil || s.Name != "skype-organizer-activity-user-counts" {
 			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
 		}
 	}
 	if _, err := Lookup("getSkypeForBusinessActivityUserDetail"); err == nil || !strings.Contains(err.Error(), "not supported: keyed by user") {
 		t.Errorf("Lookup(user detail) error = %v", err)
 	}
-	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "device-usage-user-counts") {
+	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "skype-device-usage-user-counts") {
 		t.Errorf("Lookup(nope) error = %v, want the known names", err)
 	}
-	all, err := Select([]string{"activity-counts,device-usage-user-counts", "activity-counts"})
-	if err != nil || len(all) != 2 || all[0].Name != "activity-counts" {
+	all, err := Select([]string{"skype-activity-counts,skype-device-usage-user-counts", "skype-activity-counts"})
+	if err != nil || len(all) != 2 || all[0].Name != "skype-activity-counts" {
 		t.Errorf("Select = %v, %v", all, err)
 	}
 	if all, _ := Select([]string{"all"}); len(all) != len(All) {
@@ -169,7 +168,7 @@ func TestSelectEmpty(t *testing.T) {
 			t.Errorf("Select(%q) = %d reports, %v; want an error saying it names no report", names, len(got), err)
 		}
 	}
-	if got, err := Select([]string{"", "activity-counts", ","}); err != nil || len(got) != 1 {
+	if got, err := Select([]string{"", "skype-activity-counts", ","}); err != nil || len(got) != 1 {
 		t.Errorf("Select with one name among blanks = %d reports, %v; want 1", len(got), err)
 	}
 }
@@ -226,5 +225,37 @@ func TestFromHeaderShapes(t *testing.T) {
 	}
 	if got := fromHeader("getX", "x", Level, "Report Refresh Date,Storage Used (Byte),Report Date,Report Period").Metrics[0]; got.Type != Bytes || got.Name != "storage_used_byte" || got.JSON != "storageUsedByte" {
 		t.Errorf("storage column %+v", got)
+	}
+}
+
+// The Skype short names gained the skype- prefix (the naming rule); their
+// old names stay aliases, so that device-usage-user-counts is Skype's and
+// never Teams' or Viva Engage's.
+func TestSkypeAliases(t *testing.T) {
+	t.Parallel()
+	for alias, want := range map[string]string{
+		"device-usage-user-counts":          "skype-device-usage-user-counts",
+		"ORGANIZER-ACTIVITY-USER-COUNTS":    "skype-organizer-activity-user-counts",
+		"activity-counts":                   "skype-activity-counts",
+		"teams-device-usage-user-counts":    "teams-device-usage-user-counts",
+		"getTeamsDeviceUsageUserCounts":     "teams-device-usage-user-counts",
+		"yammer_device_usage_user_counts":   "yammer-device-usage-user-counts",
+		"skype-device-usage-user-counts":    "skype-device-usage-user-counts",
+		"getskypeforbusinessactivitycounts": "skype-activity-counts",
+	} {
+		s, err := Lookup(alias)
+		if err != nil || s.Name != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %s", alias, s, err, want)
+		}
+	}
+	// No alias names another report.
+	for _, s := range All {
+		for _, a := range s.Aliases {
+			for _, o := range All {
+				if o != s && (strings.EqualFold(a, o.Name) || strings.EqualFold(a, o.Table) || strings.EqualFold(a, o.Function)) {
+					t.Errorf("alias %s of %s names %s", a, s.Name, o.Name)
+				}
+			}
+		}
 	}
 }

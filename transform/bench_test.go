@@ -14,7 +14,7 @@ import (
 )
 
 // benchReport is the widest report of the family (six metrics).
-const benchReport = "organizer-activity-user-counts"
+const benchReport = "skype-organizer-activity-user-counts"
 
 // benchPayload renders n rows as Graph does: a byte-order mark, the
 // documented header, CRLF line ends, one report date per row (counting up

@@ -92,7 +92,7 @@ func TestDetectFormat(t *testing.T) {
 
 // TestLooksLike: what a missing-column error calls close.
 func TestLooksLike(t *testing.T) {
-	spec := mustSpec(t, "organizer-activity-user-counts")
+	spec := mustSpec(t, "skype-organizer-activity-user-counts")
 	b := newRowBuilder(spec, Options{}, &Result{})
 	col := func(name string) int {
 		c, ok := b.lookup(name)

@@ -39,10 +39,10 @@ func TestRefreshDateChecks(t *testing.T) {
 			wantErr: `line 3, column 1 "Report Refresh Date": refresh date before the report date 2026-11-22 (value "2026-11-21")`},
 		{name: "before the report date, no clock given", input: header + "2026-11-21,2026-11-22,7,1,2,3\n",
 			wantErr: `line 2, column 1 "Report Refresh Date": refresh date before the report date 2026-11-22 (value "2026-11-21")`},
-		{name: "before the report date, Report Date after the metrics", report: "device-usage-user-counts",
+		{name: "before the report date, Report Date after the metrics", report: "skype-device-usage-user-counts",
 			input: deviceHeader + "2026-11-21,1,2,3,4,5,2026-11-21,7\n2026-11-21,1,2,3,4,5,2026-11-23,7\n", now: now,
 			wantErr: `line 3, column 1 "Report Refresh Date": refresh date before the report date 2026-11-23 (value "2026-11-21")`},
-		{name: "snapshot in the future", report: "device-usage-distribution-user-counts",
+		{name: "snapshot in the future", report: "skype-device-usage-distribution-user-counts",
 			input: "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period\n2099-01-01,1,2,3,4,5,7\n", now: now,
 			wantErr: `line 2, column 1 "Report Refresh Date": refresh date more than a day after today (2026-11-29) (value "2099-01-01")`},
 		{name: "json far future", format: report.JSON, now: now,
@@ -56,7 +56,7 @@ func TestRefreshDateChecks(t *testing.T) {
 			t.Parallel()
 			name := tc.report
 			if name == "" {
-				name = "organizer-activity-minute-counts"
+				name = "skype-organizer-activity-minute-counts"
 			}
 			_, err := Parse(mustSpec(t, name), strings.NewReader(tc.input), Options{Format: tc.format, Source: "x", Now: tc.now})
 			if tc.wantErr == "" {
@@ -83,9 +83,9 @@ func TestUnknownColumnsGiveOneWarning(t *testing.T) {
 		extra int
 		want  string
 	}{
-		{1, `report organizer-activity-minute-counts: x.csv: unknown column 7 "Extra1" ignored`},
-		{2, `report organizer-activity-minute-counts: x.csv: 2 unknown columns ignored: 7 "Extra1", 8 "Extra2"`},
-		{100000, `report organizer-activity-minute-counts: x.csv: 100,000 unknown columns ignored: 7 "Extra1", 8 "Extra2", 9 "Extra3", ` +
+		{1, `report skype-organizer-activity-minute-counts: x.csv: unknown column 7 "Extra1" ignored`},
+		{2, `report skype-organizer-activity-minute-counts: x.csv: 2 unknown columns ignored: 7 "Extra1", 8 "Extra2"`},
+		{100000, `report skype-organizer-activity-minute-counts: x.csv: 100,000 unknown columns ignored: 7 "Extra1", 8 "Extra2", 9 "Extra3", ` +
 			`10 "Extra4", 11 "Extra5", 12 "Extra6", 13 "Extra7", 14 "Extra8", 15 "Extra9", 16 "Extra10", 17 "Extra11", 18 "Extra12", ` +
 			`19 "Extra13", 20 "Extra14", 21 "Extra15", 22 "Extra16", 23 "Extra17", 24 "Extra18", 25 "Extra19", 26 "Extra20" and 99,980 more`},
 	} {
@@ -96,7 +96,7 @@ func TestUnknownColumnsGiveOneWarning(t *testing.T) {
 			fmt.Fprintf(&h, ",Extra%d", i)
 			row.WriteString(",x")
 		}
-		res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(h.String()+"\n"+row.String()+"\n"), Options{Source: "x.csv"})
+		res, err := Parse(mustSpec(t, "skype-organizer-activity-minute-counts"), strings.NewReader(h.String()+"\n"+row.String()+"\n"), Options{Source: "x.csv"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,19 +107,19 @@ func TestUnknownColumnsGiveOneWarning(t *testing.T) {
 			t.Errorf("%d unknown columns: Result.Unknown has %d", tc.extra, len(res.Unknown))
 		}
 	}
-	res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(
+	res, err := Parse(mustSpec(t, "skype-organizer-activity-minute-counts"), strings.NewReader(
 		`{"value":[{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-21","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"a":1,"b":2},`+
 			`{"reportRefreshDate":"2026-11-21","reportDate":"2026-11-20","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3,"c":1,"a":2}]}`),
 		Options{Format: report.JSON, Source: "x.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `report organizer-activity-minute-counts: x.json: 3 unknown properties ignored: "a", "b", "c"`; len(res.Warnings) != 1 || res.Warnings[0] != want {
+	if want := `report skype-organizer-activity-minute-counts: x.json: 3 unknown properties ignored: "a", "b", "c"`; len(res.Warnings) != 1 || res.Warnings[0] != want {
 		t.Errorf("JSON: warnings %q, want one: %q", res.Warnings, want)
 	}
 }
 
-// minuteRows writes CSV rows of organizer-activity-minute-counts, one per
+// minuteRows writes CSV rows of skype-organizer-activity-minute-counts, one per
 // report date given, each with period p.
 func minuteRows(refresh string, p int, dates ...string) string {
 	var b strings.Builder
@@ -168,7 +168,7 @@ func TestCoverage(t *testing.T) {
 			wantErr: "D7 payload covers 4 of 7 days (2026-11-22..2026-11-25)"},
 		{name: "rows disagree, nothing requested: not checked",
 			input: minuteRows("2026-11-25", 7, week[:3]...) + "2026-11-25,2026-11-22,30,1,2,3\n"},
-		{name: "snapshot", report: "device-usage-distribution-user-counts", period: 7,
+		{name: "snapshot", report: "skype-device-usage-distribution-user-counts", period: 7,
 			input: "Report Refresh Date,Windows,Windows Phone,Android Phone,iPhone,iPad,Report Period\n2026-11-25,1,2,3,4,5,7\n"},
 		{name: "json cut", format: report.JSON, period: 7,
 			input: `{"value":[{"reportRefreshDate":"2026-11-25","reportDate":"2026-11-25","reportPeriod":"7","audioVideo":1,"dialInMicrosoft":2,"dialOutMicrosoft":3},` +
@@ -179,7 +179,7 @@ func TestCoverage(t *testing.T) {
 			t.Parallel()
 			name := tc.report
 			if name == "" {
-				name = "organizer-activity-minute-counts"
+				name = "skype-organizer-activity-minute-counts"
 			}
 			spec := mustSpec(t, name)
 			opts := Options{Format: tc.format, Source: "x", Period: tc.period, RequireFullPeriod: true}

@@ -107,7 +107,7 @@ type Options struct {
 
 // Error is a parse failure at a place in the payload. It prints on one line:
 //
-//	report organizer-activity-user-counts: x.csv: line 3, column 6 "App Sharing": not a whole number of 0 or more (value "n/a")
+//	report skype-organizer-activity-user-counts: x.csv: line 3, column 6 "App Sharing": not a whole number of 0 or more (value "n/a")
 type Error struct {
 	Report string
 	Source string

@@ -32,7 +32,7 @@ func date(s string) time.Time {
 
 func TestParseCSVHeaders(t *testing.T) {
 	t.Parallel()
-	const userCounts = "organizer-activity-user-counts"
+	const userCounts = "skype-organizer-activity-user-counts"
 	tests := []struct {
 		name        string
 		report      string
@@ -78,7 +78,7 @@ func TestParseCSVHeaders(t *testing.T) {
 		},
 		{
 			name:   "unknown column is a warning and the load goes on",
-			report: "organizer-activity-minute-counts",
+			report: "skype-organizer-activity-minute-counts",
 			input: "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft,Hologram\n" +
 				"2026-11-20,2026-11-19,7,100,20,30,9\n",
 			want:        []Row{{date("2026-11-20"), date("2026-11-19"), 7, []Value{v(100), v(20), v(30)}}},
@@ -86,43 +86,43 @@ func TestParseCSVHeaders(t *testing.T) {
 		},
 		{
 			name:    "missing required column names it",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft\n2026-11-20,2026-11-19,7,1,2\n",
 			wantErr: `line 1, column "Dial-out Microsoft": missing required column`,
 		},
 		{
 			name:    "unparsable number names line, column and value",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,7,1,2,3\n2026-11-20,2026-11-18,7,1,lots,3\n",
 			wantErr: `line 3, column 5 "Dial-in Microsoft": not a whole number of 0 or more (value "lots")`,
 		},
 		{
 			name:    "bad date",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,11/19/2026,7,1,2,3\n",
 			wantErr: `line 2, column 2 "Report Date": not a date`,
 		},
 		{
 			name:    "column given twice",
-			report:  "organizer-activity-user-counts",
+			report:  "skype-organizer-activity-user-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,IM,Audio/Video,App Sharing,Web,Dial-in/out 3rd Party,Dial-in/out third Party,Dial-in/out Microsoft\n",
 			wantErr: `column given twice`,
 		},
 		{
 			name:    "duplicate report date",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,7,1,2,3\n2026-11-20,2026-11-19,7,1,2,3\n",
 			wantErr: `line 3, column "Report Date": duplicate report date (first on line 2)`,
 		},
 		{
 			name:    "short row",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,7,1,2\n",
 			wantErr: `line 2: 5 fields where the header has 6`,
 		},
 		{
 			name:    "empty payload",
-			report:  "organizer-activity-minute-counts",
+			report:  "skype-organizer-activity-minute-counts",
 			input:   "",
 			wantErr: `empty payload`,
 		},
@@ -187,7 +187,7 @@ func TestParseJSON(t *testing.T) {
 	 {"im":"7","audioVideo":2,"appSharing":3,"web":4,"dialInOut3rdParty":5,"dialInOutMicrosoft":6,
 	  "reportRefreshDate":"2026-11-20","reportDate":"2026-11-18","reportPeriod":"7","newThing":1}],
 	 "@odata.nextLink":"https://graph.example/next"}`
-	res, err := Parse(mustSpec(t, "organizer-activity-user-counts"), strings.NewReader(input), Options{Format: report.JSON, Source: "x.json", Period: 7})
+	res, err := Parse(mustSpec(t, "skype-organizer-activity-user-counts"), strings.NewReader(input), Options{Format: report.JSON, Source: "x.json", Period: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestParseJSON(t *testing.T) {
 		t.Errorf("unknown = %q", res.Unknown)
 	}
 
-	_, err = Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(`{"value":[{"audioVideo":1,"dialInMicrosoft":2,"reportRefreshDate":"2026-11-20","reportDate":"2026-11-19","reportPeriod":"7"}]}`),
+	_, err = Parse(mustSpec(t, "skype-organizer-activity-minute-counts"), strings.NewReader(`{"value":[{"audioVideo":1,"dialInMicrosoft":2,"reportRefreshDate":"2026-11-20","reportDate":"2026-11-19","reportPeriod":"7"}]}`),
 		Options{Format: report.JSON, Source: "y.json"})
 	if err == nil || !strings.Contains(err.Error(), `record 1, column "Dial-out Microsoft": missing required property "dialOutMicrosoft"`) {
 		t.Fatalf("missing property error = %v", err)
@@ -212,7 +212,7 @@ func TestParseJSON(t *testing.T) {
 func TestPeriodMismatchWarns(t *testing.T) {
 	t.Parallel()
 	in := "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,30,1,2,3\n"
-	res, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(in), Options{Source: "s", Period: 7})
+	res, err := Parse(mustSpec(t, "skype-organizer-activity-minute-counts"), strings.NewReader(in), Options{Source: "s", Period: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestErrorIsOneLineAndTruncated(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 50)
 	in := "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\n2026-11-20,2026-11-19,7,1,\"" + long + "\nx\",3\n"
-	_, err := Parse(mustSpec(t, "organizer-activity-minute-counts"), strings.NewReader(in), Options{Source: "multi\nline.csv"})
+	_, err := Parse(mustSpec(t, "skype-organizer-activity-minute-counts"), strings.NewReader(in), Options{Source: "multi\nline.csv"})
 	var pe *Error
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v", err)
@@ -281,7 +281,7 @@ func TestErrorIsOneLineAndTruncated(t *testing.T) {
 	if want := strings.Repeat("é", 40) + "…"; pe.Value != want {
 		t.Errorf("Value = %q, want 40 characters and an ellipsis", pe.Value)
 	}
-	if pe.Line != 2 || pe.ColumnNo != 5 || pe.Column != "Dial-in Microsoft" || pe.Report != "organizer-activity-minute-counts" {
+	if pe.Line != 2 || pe.ColumnNo != 5 || pe.Column != "Dial-in Microsoft" || pe.Report != "skype-organizer-activity-minute-counts" {
 		t.Errorf("error fields = %+v", pe)
 	}
 	if strings.ContainsAny(err.Error(), "\r\n") {
@@ -293,7 +293,7 @@ func TestErrorIsOneLineAndTruncated(t *testing.T) {
 // property and a JSON name as a CSV header.
 func TestAliasesServeCSVAndJSONAlike(t *testing.T) {
 	t.Parallel()
-	spec := mustSpec(t, "participant-activity-user-counts")
+	spec := mustSpec(t, "skype-participant-activity-user-counts")
 	want := []Row{{date("2026-11-20"), date("2026-11-19"), 7, []Value{v(1), v(2), v(3), v(4), v(5)}}}
 	res, err := Parse(spec, strings.NewReader("reportRefreshDate,reportDate,reportPeriod,im,audioVideo,appSharing,web,dialInOut3rdParty\n2026-11-20,2026-11-19,7,1,2,3,4,5\n"), Options{Source: "a.csv"})
 	if err != nil {

@@ -17,7 +17,7 @@ func TestMisplacedFlagsAreNotEchoed(t *testing.T) {
 		{"run", "D30", "--client-secret", secret},
 		{"status", "x", "--database-url", "postgres://u:" + secret + "@127.0.0.1:1/db"},
 		{"replay", "x", "--access-token", secret},
-		{"load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, "a.csv", "--client-secret", secret},
+		{"load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant, "a.csv", "--client-secret", secret},
 	} {
 		var out, errOut bytes.Buffer
 		code := Main(context.Background(), append([]string{"ingest"}, args...), &out, &errOut, "test")

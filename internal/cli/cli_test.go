@@ -330,7 +330,7 @@ func TestOlderFileKeepsNewerRows(t *testing.T) {
 	os.WriteFile(older, []byte(strings.Replace(minuteWeek("2026-11-20", "2026-11-20", 900), "2026-11-14,7,906,916,926", "2026-11-14,7,906,916,", 1)), 0o644)
 	load := func(path string) {
 		t.Helper()
-		code, out, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, path)
+		code, out, errOut := b.ingest(t, "load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant, path)
 		if code != ExitOK {
 			t.Fatalf("load-file %s: exit %d\n%s\n%s", path, code, out, errOut)
 		}
@@ -365,7 +365,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--graph-url", "https://graph.microsoft.com/v1.0", "--access-token", "x", "--tenant-id", tenant},
 		{"run", "--access-token", "x", "--tenant-id", tenant, "--wait", "--wait-timeout", "0s"},
 		{"load-file", "--tenant-id", tenant, "x.csv"},
-		{"load-file", "--report", "organizer-activity-user-counts", "--tenant-id", tenant, "--wait", "--wait-timeout", "-1s", "x.csv"},
+		{"load-file", "--report", "skype-organizer-activity-user-counts", "--tenant-id", tenant, "--wait", "--wait-timeout", "-1s", "x.csv"},
 		{"replay", "--report", "nope"},
 	} {
 		if args[0] != "no-such-command" {
@@ -393,7 +393,7 @@ func TestExtraArgumentsAreUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "organizer-activity-user-counts"}, `run takes no arguments (got "organizer-activity-user-counts"); use --report`},
+		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "skype-organizer-activity-user-counts"}, `run takes no arguments (got "skype-organizer-activity-user-counts"); use --report`},
 		{[]string{"run", "--access-token", "x", "--tenant-id", tenant, "D30"}, `run takes no arguments (got "D30"); use --period`},
 		{[]string{"run", "x", "--period", "D30"}, `run takes no arguments (got "x"); flags must come before arguments; use --report`},
 		{[]string{"backfill", "--access-token", "x", "--tenant-id", tenant, "all"}, `backfill takes no arguments (got "all"); use --report`},

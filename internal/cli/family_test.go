@@ -87,7 +87,7 @@ func TestLoadFileSnapshotWithSchemaDrift(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := b.ingest(t, "load-file", "--report", "device-usage-distribution-user-counts", "--tenant-id", tenant, path)
+	code, stdout, stderr := b.ingest(t, "load-file", "--report", "skype-device-usage-distribution-user-counts", "--tenant-id", tenant, path)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -102,7 +102,7 @@ func TestLoadFileSnapshotWithSchemaDrift(t *testing.T) {
 		t.Errorf("log does not report the unknown column:\n%s", stderr)
 	}
 	code, stdout, stderr = b.ingest(t, "status")
-	if code != ExitOK || !strings.Contains(stdout, "device-usage-distribution-user-counts") {
+	if code != ExitOK || !strings.Contains(stdout, "skype-device-usage-distribution-user-counts") {
 		t.Errorf("status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

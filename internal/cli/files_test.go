@@ -11,7 +11,7 @@ import (
 )
 
 // The shapes real exports come in (issue 9, point 10), built from a whole
-// D7 week of organizer-activity-minute-counts (minuteWeek).
+// D7 week of skype-organizer-activity-minute-counts (minuteWeek).
 
 // cliJSON is the week as the CLI for Microsoft 365's --output json prints
 // it: an array of objects keyed by the header names, every value a string.
@@ -74,7 +74,7 @@ func TestLoadFileRealShapes(t *testing.T) {
 		writeFile(t, dir, "mojibake-bom.txt", "ï»¿"+noBOM(week("2026-11-07"))),
 		writeFile(t, dir, "utf16-bom.csv", utf16LE(week("2026-11-14"))),
 	}
-	args := append([]string{"load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant}, files...)
+	args := append([]string{"load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant}, files...)
 	if code, out, errOut := b.ingest(t, args...); code != ExitOK {
 		t.Fatalf("load-file: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -100,7 +100,7 @@ func TestLoadFileNamesWhatItIsNot(t *testing.T) {
 	dir := t.TempDir()
 	html := writeFile(t, dir, "error-page.csv", "\r\n  <!DOCTYPE html>\r\n<html><head><title>Sign in to your account</title></head></html>\r\n")
 	excel := writeFile(t, dir, "excel.csv", strings.ReplaceAll(minuteWeek("2026-11-21", "2026-11-21", 1), ",", ";"))
-	code, _, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, html, excel)
+	code, _, errOut := b.ingest(t, "load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant, html, excel)
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, errOut)
 	}
@@ -130,13 +130,13 @@ func TestLoadFileFromStdin(t *testing.T) {
 	saved := os.Stdin
 	os.Stdin = f
 	t.Cleanup(func() { os.Stdin = saved })
-	if code, out, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, "-"); code != ExitOK {
+	if code, out, errOut := b.ingest(t, "load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant, "-"); code != ExitOK {
 		t.Fatalf("load-file -: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if s := b.scalar(t, `SELECT source || ':' || outcome || ':' || rows_parsed FROM S.report_fetches`); s != "stdin:loaded:7" {
 		t.Errorf("fetch = %s, want stdin:loaded:7", s)
 	}
-	code, _, errOut := b.ingest(t, "load-file", "--report", "organizer-activity-minute-counts", "--tenant-id", tenant, "-", filepath.Join(t.TempDir(), "x.csv"), "-")
+	code, _, errOut := b.ingest(t, "load-file", "--report", "skype-organizer-activity-minute-counts", "--tenant-id", tenant, "-", filepath.Join(t.TempDir(), "x.csv"), "-")
 	if code != ExitUsage || !strings.Contains(errOut, "- (standard input) given 2 times") {
 		t.Errorf("- twice: exit %d, want 2 naming it\n%s", code, errOut)
 	}

@@ -19,8 +19,8 @@ import (
 // database.
 
 const (
-	userReport   = "organizer-activity-user-counts"
-	minuteReport = "organizer-activity-minute-counts"
+	userReport   = "skype-organizer-activity-user-counts"
+	minuteReport = "skype-organizer-activity-minute-counts"
 )
 
 // simOn starts graph-sim on clock with opts (token "test-token" unless set).
@@ -51,7 +51,7 @@ func (b *bundle) ingestWith(t *testing.T, h hooks, args ...string) (code int, st
 // organizerReports limits a run to the two seeded reports: the extract
 // tests count requests per report, and two reports show every behaviour.
 // Pass "--report", "all" as extra to run every report.
-var organizerReports = []string{"--report", "organizer-activity-user-counts", "--report", "organizer-activity-minute-counts"}
+var organizerReports = []string{"--report", "skype-organizer-activity-user-counts", "--report", "skype-organizer-activity-minute-counts"}
 
 // run runs `ingest run` against sim with the static token, for the two
 // organizer reports unless extra says otherwise.

@@ -40,19 +40,19 @@ type hostileGraph struct {
 // The behaviours, by report short name: the report's Graph function answers
 // as described.
 const (
-	hostilePathCredOK  = "activity-counts"                    // 302 to a path-credential link; the CSV is fine
-	hostilePathCred500 = "activity-user-counts"               // 302 to a path-credential link that answers 500
-	hostileBadLocation = "organizer-activity-user-counts"     // 302 with Location http://[::1/dl?sig=…
-	hostileBadEscape   = "organizer-activity-minute-counts"   // 302 with Location https://h/%zz?sig=…
-	hostileEcho401     = "organizer-activity-counts"          // 401 whose message echoes "Bearer <token>"
-	hostileEcho400     = "participant-activity-counts"        // 400 whose plain-text body holds the token
-	hostileCutBody     = "participant-activity-user-counts"   // download without Content-Length, cut after 3 of 7 rows
-	hostileNextLink    = "participant-activity-minute-counts" // beta JSON whose @odata.nextLink leaves the Graph host, credential in the path
+	hostilePathCredOK  = "skype-activity-counts"                    // 302 to a path-credential link; the CSV is fine
+	hostilePathCred500 = "skype-activity-user-counts"               // 302 to a path-credential link that answers 500
+	hostileBadLocation = "skype-organizer-activity-user-counts"     // 302 with Location http://[::1/dl?sig=…
+	hostileBadEscape   = "skype-organizer-activity-minute-counts"   // 302 with Location https://h/%zz?sig=…
+	hostileEcho401     = "skype-organizer-activity-counts"          // 401 whose message echoes "Bearer <token>"
+	hostileEcho400     = "skype-participant-activity-counts"        // 400 whose plain-text body holds the token
+	hostileCutBody     = "skype-participant-activity-user-counts"   // download without Content-Length, cut after 3 of 7 rows
+	hostileNextLink    = "skype-participant-activity-minute-counts" // beta JSON whose @odata.nextLink leaves the Graph host, credential in the path
 )
 
 const activityHeader = "Report Refresh Date,Report Date,Report Period,Peer-to-peer,Organized,Participated"
 
-// activityCSV is a D7 activity-counts file refreshed the day before asOf.
+// activityCSV is a D7 skype-activity-counts file refreshed the day before asOf.
 func activityCSV() string {
 	refresh := asOf.AddDate(0, 0, -1)
 	var b strings.Builder

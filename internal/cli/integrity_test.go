@@ -20,10 +20,10 @@ import (
 	"github.com/m365ingest/ingest/internal/pgtest"
 )
 
-// minuteHeader is organizer-activity-minute-counts' CSV header.
+// minuteHeader is skype-organizer-activity-minute-counts' CSV header.
 const minuteHeader = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
 
-// minuteWeek is a whole D7 payload of organizer-activity-minute-counts:
+// minuteWeek is a whole D7 payload of skype-organizer-activity-minute-counts:
 // the 7 report dates ending at newest (newest first, as Graph writes
 // them), refreshed on refresh, each value base plus the day's offset.
 func minuteWeek(refresh, newest string, base int) string {
@@ -357,7 +357,7 @@ func TestCutBodyFailsAndIsNotPinned(t *testing.T) {
 			}
 			const count = `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`
 			code, errOut := run()
-			want := "report organizer-activity-minute-counts: " + cs.srv.URL + "/v1.0/reports/getSkypeForBusinessOrganizerActivityMinuteCounts(period='D7'): " +
+			want := "report skype-organizer-activity-minute-counts: " + cs.srv.URL + "/v1.0/reports/getSkypeForBusinessOrganizerActivityMinuteCounts(period='D7'): " +
 				"D7 payload covers 3 of 7 days (2026-11-19..2026-11-21); the body may have been cut"
 			if last := lastLine(errOut); code != ExitFailed || !strings.Contains(last, want) {
 				t.Fatalf("cut run: exit %d, %q\nwant 1 and %q\n%s", code, last, want, errOut)

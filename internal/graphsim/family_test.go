@@ -135,7 +135,7 @@ func keys(t *testing.T, obj json.RawMessage) string {
 
 func TestGenerateSnapshot(t *testing.T) {
 	t.Parallel()
-	spec, err := report.Lookup("device-usage-distribution-user-counts")
+	spec, err := report.Lookup("skype-device-usage-distribution-user-counts")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type Fault struct {
 }
 
 // ParseFault reads KIND[@REPORT][:TIMES], where TIMES is a count or "all":
-// "429", "truncate@organizer-activity-user-counts", "503:3", "401:all".
+// "429", "truncate@skype-organizer-activity-user-counts", "503:3", "401:all".
 func ParseFault(s string) (Fault, error) {
 	var f Fault
 	rest := strings.TrimSpace(s)

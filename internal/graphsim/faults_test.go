@@ -17,8 +17,8 @@ func TestParseFault(t *testing.T) {
 	for in, want := range map[string]Fault{
 		"429":        {Kind: Fault429},
 		"429-date:2": {Kind: Fault429Date, Times: 2},
-		"truncate@organizer-activity-user-counts": {Kind: FaultTruncate, Report: "organizer-activity-user-counts"},
-		"503@" + userCounts + ":all":              {Kind: Fault503, Report: userCounts, Times: -1},
+		"truncate@skype-organizer-activity-user-counts": {Kind: FaultTruncate, Report: "skype-organizer-activity-user-counts"},
+		"503@" + userCounts + ":all":                    {Kind: Fault503, Report: userCounts, Times: -1},
 	} {
 		got, err := ParseFault(in)
 		if err != nil || got != want {

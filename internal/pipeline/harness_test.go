@@ -32,8 +32,8 @@ import (
 
 const (
 	tenant       = "3f2d8c1e-5b7a-4e60-9d14-2a6c0b9e7d51"
-	userReport   = "organizer-activity-user-counts"
-	minuteReport = "organizer-activity-minute-counts"
+	userReport   = "skype-organizer-activity-user-counts"
+	minuteReport = "skype-organizer-activity-minute-counts"
 	simToken     = "test-token"
 )
 
@@ -262,7 +262,7 @@ func runPlan(t *testing.T, g pipeline.Graph, clock *fakeclock.Clock, names ...st
 	})
 }
 
-// filePlan is what `ingest load-file --report organizer-activity-minute-counts`
+// filePlan is what `ingest load-file --report skype-organizer-activity-minute-counts`
 // plans for paths: a person's run, judged by clock.
 func filePlan(t *testing.T, clock *fakeclock.Clock, paths ...string) plan {
 	t.Helper()
@@ -278,10 +278,10 @@ func filePlan(t *testing.T, clock *fakeclock.Clock, paths ...string) plan {
 	})
 }
 
-// minuteHeader is organizer-activity-minute-counts' CSV header.
+// minuteHeader is skype-organizer-activity-minute-counts' CSV header.
 const minuteHeader = "Report Refresh Date,Report Date,Report Period,Audio/Video,Dial-in Microsoft,Dial-out Microsoft\r\n"
 
-// minuteWeek is a whole D7 payload of organizer-activity-minute-counts: the
+// minuteWeek is a whole D7 payload of skype-organizer-activity-minute-counts: the
 // 7 report dates ending at newest (newest first, as Graph writes them),
 // refreshed on refresh, each value base plus the day's offset.
 func minuteWeek(refresh, newest string, base int) string {

@@ -1,6 +1,6 @@
-{{- $u := report "organizer-activity-user-counts"}}
-{{- $m := report "organizer-activity-minute-counts"}}
-{{- $c := report "organizer-activity-counts"}}
+{{- $u := report "skype-organizer-activity-user-counts"}}
+{{- $m := report "skype-organizer-activity-minute-counts"}}
+{{- $c := report "skype-organizer-activity-counts"}}
 -- One row per tenant and report date of the three organizer reports side by
 -- side: unique organizers per activity (*_organizers), conference minutes
 -- (*_minutes) and, after the refresh date (so that the view stays

@@ -2,16 +2,16 @@
    defined once here, from the report-spec table. The argument is the view. */ -}}
 {{- define "aggregates"}}
     count(*)::integer                               AS days_covered,
-{{- range (report "organizer-activity-user-counts").Metrics}}
+{{- range (report "skype-organizer-activity-user-counts").Metrics}}
     round(avg({{.Name}}_organizers), 2) AS {{.Name}}_organizers_daily_avg,
     max({{.Name}}_organizers) AS {{.Name}}_organizers_daily_peak,
     count({{.Name}}_organizers)::integer AS {{.Name}}_organizers_days,
 {{- end}}
-{{- range (report "organizer-activity-minute-counts").Metrics}}
+{{- range (report "skype-organizer-activity-minute-counts").Metrics}}
     sum({{.Name}}_minutes)::bigint AS {{.Name}}_minutes,
     count({{.Name}}_minutes)::integer AS {{.Name}}_minutes_days,
 {{- end}}
-{{- range (report "organizer-activity-counts").Metrics}}
+{{- range (report "skype-organizer-activity-counts").Metrics}}
     sum({{.Name}}_conferences)::bigint AS {{.Name}}_conferences,
     count({{.Name}}_conferences)::integer AS {{.Name}}_conferences_days,
 {{- end}}
@@ -22,18 +22,18 @@
 COMMENT ON COLUMN {{$v}}.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN {{$v}}.days_covered IS {{lit (common "days_covered")}};
 COMMENT ON COLUMN {{$v}}.report_refresh_date IS {{lit (common "report_refresh_date")}};
-{{- $u := report "organizer-activity-user-counts"}}
+{{- $u := report "skype-organizer-activity-user-counts"}}
 {{- range $u.Metrics}}
 COMMENT ON COLUMN {{$v}}.{{.Name}}_organizers_daily_avg IS {{lit (printf "Daily average of %s_organizers, over the %s_organizers_days days that have a value (days with an empty cell or no row are left out, not counted as 0). %s" .Name .Name (metric $u .))}};
 COMMENT ON COLUMN {{$v}}.{{.Name}}_organizers_daily_peak IS {{lit (printf "Highest daily value of %s_organizers. %s" .Name (metric $u .))}};
 COMMENT ON COLUMN {{$v}}.{{.Name}}_organizers_days IS {{lit (printf "Number of days with a value for %s_organizers: the days %s_organizers_daily_avg and _daily_peak are computed over (fewer than days_covered when a day has an empty cell)." .Name .Name)}};
 {{- end}}
-{{- $m := report "organizer-activity-minute-counts"}}
+{{- $m := report "skype-organizer-activity-minute-counts"}}
 {{- range $m.Metrics}}
 COMMENT ON COLUMN {{$v}}.{{.Name}}_minutes IS {{lit (printf "Sum of %s_minutes over the %s_minutes_days days that have a value; NULL when none has. %s" .Name .Name (metric $m .))}};
 COMMENT ON COLUMN {{$v}}.{{.Name}}_minutes_days IS {{lit (printf "Number of days with a value for %s_minutes: the days the sum %s_minutes is over (fewer than days_covered when a day has an empty cell)." .Name .Name)}};
 {{- end}}
-{{- $c := report "organizer-activity-counts"}}
+{{- $c := report "skype-organizer-activity-counts"}}
 {{- range $c.Metrics}}
 COMMENT ON COLUMN {{$v}}.{{.Name}}_conferences IS {{lit (printf "Sum of %s_conferences over the %s_conferences_days days that have a value; NULL when none has. %s" .Name .Name (metric $c .))}};
 COMMENT ON COLUMN {{$v}}.{{.Name}}_conferences_days IS {{lit (printf "Number of days with a value for %s_conferences: the days the sum %s_conferences is over (fewer than days_covered when a day has an empty cell)." .Name .Name)}};

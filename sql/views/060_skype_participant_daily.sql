@@ -1,6 +1,6 @@
-{{- $a := report "participant-activity-counts"}}
-{{- $b := report "participant-activity-user-counts"}}
-{{- $c := report "participant-activity-minute-counts"}}
+{{- $a := report "skype-participant-activity-counts"}}
+{{- $b := report "skype-participant-activity-user-counts"}}
+{{- $c := report "skype-participant-activity-minute-counts"}}
 -- One row per tenant and report date of the three participant reports side
 -- by side: conference participations per activity (*_participations), unique
 -- participants per activity (*_participants) and conference minutes

@@ -1,6 +1,6 @@
-{{- $a := report "peer-to-peer-activity-counts"}}
-{{- $b := report "peer-to-peer-activity-user-counts"}}
-{{- $c := report "peer-to-peer-activity-minute-counts"}}
+{{- $a := report "skype-peer-to-peer-activity-counts"}}
+{{- $b := report "skype-peer-to-peer-activity-user-counts"}}
+{{- $c := report "skype-peer-to-peer-activity-minute-counts"}}
 -- One row per tenant and report date of the three peer-to-peer reports side
 -- by side: sessions per activity (*_sessions), unique users per activity
 -- (*_users) and audio and video minutes (*_minutes). A report that has no

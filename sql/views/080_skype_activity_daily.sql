@@ -1,5 +1,5 @@
-{{- $a := report "activity-counts"}}
-{{- $b := report "activity-user-counts"}}
+{{- $a := report "skype-activity-counts"}}
+{{- $b := report "skype-activity-user-counts"}}
 -- One row per tenant and report date of the two activity reports side by
 -- side: peer-to-peer sessions, conferences organized and participations
 -- (*_count), and unique users of each (*_users). A report that has no row

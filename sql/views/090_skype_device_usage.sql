@@ -1,5 +1,5 @@
-{{- $d := report "device-usage-user-counts"}}
-{{- $s := report "device-usage-distribution-user-counts"}}
+{{- $d := report "skype-device-usage-user-counts"}}
+{{- $s := report "skype-device-usage-distribution-user-counts"}}
 -- Device usage: unique users per device type (*_users), one row per tenant
 -- and day; and the distribution report, which has no report date (one row
 -- of distinct users over a whole period, per refresh date and period).
