@@ -58,3 +58,46 @@ func TestUsageAggregations(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkloadViews: the wide daily views put a report's counts and its
+// unique users side by side (a duration as an interval), and storage_daily
+// gathers mailbox, OneDrive and SharePoint storage.
+func TestWorkloadViews(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	load := func(name string, rows ...transform.Row) {
+		t.Helper()
+		spec, err := report.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.db.Upsert(ctx, Fetch{RunID: b.run, TenantID: "t1", Report: spec, Source: "test"}, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// team chat, private chat, calls, meetings, organized, attended, audio
+	// (90 minutes in nanoseconds), video, screen share, posts, replies
+	load("teams-user-activity-counts", row("2026-11-21", "2026-11-20", 40, 30, 5, 7, 3, 6, 90*60*1e9, 0, -1, 2, 1))
+	load("teams-user-activity-user-counts", row("2026-11-22", "2026-11-20", 12, 9, 4, 6, 1))
+	siteRow := func(site string, bytes int64) transform.Row {
+		r := row("2026-11-21", "2026-11-20", 0, bytes)
+		r.Values[0] = transform.Value{S: site, Valid: true}
+		return r
+	}
+	load("mailbox-usage-storage", row("2026-11-21", "2026-11-20", 1000))
+	load("onedrive-usage-storage", siteRow("OneDrive", 2000))
+	load("sharepoint-site-usage-storage", siteRow("All", 3000))
+	for _, tc := range []struct{ query, want string }{
+		{`SELECT format('%s %s %s %s %s %s', team_chat_messages, team_chat_messages_users, audio_duration, screen_share_duration IS NULL, other_actions_users, report_refresh_date)
+			FROM teams_user_activity_daily WHERE tenant_id = 't1' AND report_date = '2026-11-20'`, "40 12 01:30:00 t 1 2026-11-22"},
+		{`SELECT string_agg(format('%s/%s=%s', workload, coalesce(site_type, '-'), storage_used_byte), ' ' ORDER BY workload) FROM storage_daily`,
+			"exchange/-=1000 onedrive/OneDrive=2000 sharepoint/All=3000"},
+		{`SELECT string_agg(format('%s=%s', metric, value), ' ' ORDER BY metric) FROM usage_daily WHERE report = 'teams-user-activity-counts' AND metric LIKE '%duration'`,
+			"audio_duration=5400.000000 screen_share_duration= video_duration=0.000000"},
+	} {
+		if got := b.scalarText(t, tc.query); got != tc.want {
+			t.Errorf("%s\n= %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
