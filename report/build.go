@@ -16,7 +16,8 @@ import (
 //
 // Report Refresh Date, Report Date and Report Period are recognised; every
 // other header is a metric named by its snake_case (Snake), with the
-// lowerCamelCase of its header as its JSON property (Camel), a count
+// lowerCamelCase of its header as its JSON property (Camel; a "(Byte)" header
+// ends "InBytes" instead, as beta JSON has it), a count
 // unless its header ends "(Byte)". Without a Report Date the report is a
 // snapshot; without a Report Period it also takes no period. Options then
 // mark dimensions, types, aggregations and optional columns by header.
@@ -40,8 +41,9 @@ func fromHeader(function, title string, agg Agg, header string, opts ...option) 
 			s.NoPeriod = false
 		default:
 			c := Column{Name: Snake(h), Header: h, JSON: Camel(h)}
-			if strings.HasSuffix(h, "(Byte)") {
-				c.Type = Bytes
+			if base, ok := strings.CutSuffix(h, " (Byte)"); ok {
+				// Beta JSON writes "Storage Used (Byte)" storageUsedInBytes.
+				c.Type, c.JSON, c.Aliases = Bytes, Camel(base)+"InBytes", []string{Camel(h)}
 			}
 			s.Header = append(s.Header, c)
 			s.Metrics = append(s.Metrics, c)
@@ -121,6 +123,9 @@ func typed(t Type, hs ...string) option {
 func aliased(h string, aliases ...string) option {
 	return func(s *Spec) { edit(s, h, func(c *Column) { c.Aliases = append(c.Aliases, aliases...) }) }
 }
+
+// nested names the JSON property that holds a record's rows.
+func nested(property string) option { return func(s *Spec) { s.NestedJSON = property } }
 
 // rooted serves the report under another path root (the Copilot reports).
 func rooted(root string) option { return func(s *Spec) { s.Root = root } }

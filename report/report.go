@@ -77,6 +77,11 @@ type Spec struct {
 	// but whose payload has no Report Period (getTeamsTeamCounts): its table
 	// has no report_period either.
 	NoPeriodColumn bool
+	// NestedJSON is the property of a JSON record that holds its rows, when
+	// the report's JSON nests them (the Microsoft 365 apps: userCounts;
+	// Copilot: adoptionByDate, adoptionByProduct): each element is a row,
+	// with the record's other properties (refresh date, period).
+	NestedJSON string
 	// Header is the documented column order of the CSV, when it is not the
 	// usual Report Refresh Date, Report Date, Report Period and then the
 	// metrics. It holds every column of Columns exactly once. Parsing does

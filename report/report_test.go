@@ -223,7 +223,7 @@ func TestFromHeaderShapes(t *testing.T) {
 			t.Errorf("%s: %d header columns", tc.header, got)
 		}
 	}
-	if got := fromHeader("getX", "x", Level, "Report Refresh Date,Storage Used (Byte),Report Date,Report Period").Metrics[0]; got.Type != Bytes || got.Name != "storage_used_byte" || got.JSON != "storageUsedByte" {
+	if got := fromHeader("getX", "x", Level, "Report Refresh Date,Storage Used (Byte),Report Date,Report Period").Metrics[0]; got.Type != Bytes || got.Name != "storage_used_byte" || got.JSON != "storageUsedInBytes" || got.Aliases[0] != "storageUsedByte" {
 		t.Errorf("storage column %+v", got)
 	}
 }

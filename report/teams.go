@@ -5,12 +5,9 @@ package report
 // Left out: the ...Detail reports (keyed by user or team, not by date); the
 // beta-only Total and DistributionTotal functions and
 // getTeamsUserActivityDistributionUserCounts, which CATALOGUE.md calls
-// probably retired; and getTeamsTeamCounts, whose documented header line
-// ("Report Refresh Date,Report Date,Public Teams,...") has a Report Date but
-// no Report Period although the function takes period: fromHeader would make
-// it a report without a period (requested as getTeamsTeamCounts() and keyed
-// by the refresh date alone, one row per refresh), which is wrong for a
-// dated report. It waits for a decision on how such a line is specified.
+// probably retired. getTeamsTeamCounts, whose header has a Report Date but
+// no Report Period, is a dated report without a period column
+// (Spec.NoPeriodColumn).
 var teams = []*Spec{
 	// The 2021 docs lacked Chrome OS and Linux; docs-contrib and real output
 	// (the CLI for Microsoft 365's example) have them.

@@ -185,8 +185,14 @@ func (p *jsonParser) object(data []byte, n int) error {
 	if i >= len(data) || data[i] != '{' {
 		return &Error{Report: b.spec.Name, Source: b.opts.Source, Line: n, Reason: "not a JSON object", json: true}
 	}
-	if start, end := nestedRows(data); start >= 0 {
-		for _, elem := range elements(data[start:end]) {
+	if start, end := p.nestedRows(data); start >= 0 {
+		elems := elements(data[start:end])
+		for k, elem := range elems {
+			if elem[0] != '{' {
+				return b.errAt(n, -1, 0, truncate(string(elem)), fmt.Sprintf("element %d of %q is not a JSON object", k+1, b.spec.NestedJSON))
+			}
+		}
+		for _, elem := range elems {
 			row := b.newRow()
 			clear(p.found)
 			if err := p.fill(&row, data, n, start); err != nil {
@@ -277,25 +283,32 @@ func (p *jsonParser) complete(row Row, n int) error {
 	return b.finish(row, n)
 }
 
-// nestedRows finds, in the object data, a property whose value is an array
-// of objects (nested rows), and returns where that value starts and ends;
-// -1, -1 when there is none. No column is such an array.
-func nestedRows(data []byte) (start, end int) {
+// nestedRows finds, in the object data, the value of the report's nested
+// rows property (report.Spec.NestedJSON) when it is an array, and returns
+// where it starts and ends; -1, -1 when the report nests no rows or the
+// record lacks the property (then it is read as a flat record).
+func (p *jsonParser) nestedRows(data []byte) (start, end int) {
+	want := p.b.spec.NestedJSON
+	if want == "" {
+		return -1, -1
+	}
 	i := skipSpace(data, 0) + 1
 	for {
 		i = skipSpace(data, i)
 		if data[i] == '}' {
 			return -1, -1
 		}
-		_, _, next := jsonString(data, i)
+		key, esc, next := jsonString(data, i)
 		i = skipSpace(data, next)
 		i = skipSpace(data, i+1)
 		start := i
 		i = skipValue(data, i)
-		if data[start] == '[' {
-			if j := skipSpace(data, start+1); data[j] == '{' {
-				return start, i
-			}
+		name := string(key)
+		if esc {
+			name = unquote(data[next-len(key)-2 : next])
+		}
+		if data[start] == '[' && strings.EqualFold(name, want) {
+			return start, i
 		}
 		i = skipSpace(data, i)
 		if data[i] == ',' {

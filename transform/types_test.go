@@ -2,6 +2,7 @@ package transform
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, ok, want)
 		}
 	}
-	for _, in := range []string{"", "P", "PT", "P1DT", "1H", "PT1", "PTH", "P1H", "PT1D", "P1Y", "P1M", "PT1.5M", "PT1S2M", "PT1M1M", "PT1.2.3S", "PT-1S"} {
+	for _, in := range []string{"", "P", "PT", "P1DT", "1H", "PT1", "PTH", "P1H", "PT1D", "P1Y", "P1M", "PT1.5M", "PT1S2M", "PT1M1M", "PT1.2.3S", "PT-1S", "PT.S", "PT1.S", "PT.5S"} {
 		if got, ok := parseDuration([]byte(in)); ok {
 			t.Errorf("parseDuration(%q) = %v, want refused", in, got)
 		}
@@ -214,5 +215,47 @@ func TestDatedWithoutPeriodColumn(t *testing.T) {
 		if c.Name == report.Period.Name {
 			t.Error("Columns has report_period")
 		}
+	}
+}
+
+// JSON that nests its rows in the report's own property (NestedJSON): each
+// element a row with the record's other properties; an empty array, no
+// rows; an element that is not an object, an *Error, never a panic; another
+// array of objects in a record is an unknown property, not rows.
+func TestNestedJSON(t *testing.T) {
+	t.Parallel()
+	spec := mustSpec(t, "m365-app-user-counts")
+	parse := func(records string) (*Result, error) {
+		return Parse(spec, strings.NewReader(`{"value":[`+records+`]}`), Options{Format: report.JSON, Source: "n.json"})
+	}
+	day := func(d string, n int) string {
+		return fmt.Sprintf(`{"reportDate":%q,"outlook":%d,"word":1,"excel":1,"powerPoint":1,"oneNote":1,"teams":1}`, d, n)
+	}
+	res, err := parse(`{"reportRefreshDate":"2026-11-20","reportPeriod":7,"extra":[{"a":1},{"a":2}],"userCounts":[` + day("2026-11-20", 5) + `,` + day("2026-11-19", 6) + `]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[1].Values[0] != v(6) || res.Rows[1].Period != 7 || !res.Rows[0].RefreshDate.Equal(date("2026-11-20")) {
+		t.Errorf("rows %+v", res.Rows)
+	}
+	if len(res.Unknown) != 1 || res.Unknown[0] != "extra" {
+		t.Errorf("unknown %v, want [extra]", res.Unknown)
+	}
+	if res, err := parse(`{"reportRefreshDate":"2026-11-20","reportPeriod":7,"userCounts":[]}`); err != nil || len(res.Rows) != 0 {
+		t.Errorf("empty nested array: %v rows, %v", res, err)
+	}
+	for _, bad := range []string{"1", `"x"`, "null", "[]"} {
+		_, err := parse(`{"reportRefreshDate":"2026-11-20","reportPeriod":7,"userCounts":[` + day("2026-11-20", 5) + `,` + bad + `]}`)
+		var pe *Error
+		if !errors.As(err, &pe) || !strings.Contains(pe.Reason, `element 2 of "userCounts" is not a JSON object`) {
+			t.Errorf("element %s: %v", bad, err)
+		}
+	}
+	// A report without nested rows reads such a record flat.
+	flat := mustSpec(t, "email-activity-counts")
+	res, err = Parse(flat, strings.NewReader(`{"value":[{"reportRefreshDate":"2026-11-20","reportDate":"2026-11-20","reportPeriod":"7","send":1,"receive":2,"read":3,"extra":[{"a":1},{"a":2}]}]}`),
+		Options{Format: report.JSON, Source: "f.json"})
+	if err != nil || len(res.Rows) != 1 {
+		t.Errorf("flat record with an array of objects: %v, %v", res, err)
 	}
 }

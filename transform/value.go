@@ -88,7 +88,8 @@ func parseDuration(s []byte) (time.Duration, bool) {
 			dot = dot || s[j] == '.'
 			j++
 		}
-		if j == i || j == len(s) {
+		// A number: digits, and at most one '.' with digits on both sides.
+		if j == i || j == len(s) || s[i] == '.' || s[j-1] == '.' {
 			return 0, false
 		}
 		unit := s[j] &^ 0x20 // upper case

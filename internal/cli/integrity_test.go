@@ -425,4 +425,8 @@ func TestCutFileIsRefused(t *testing.T) {
 	if n := b.scalar(t, `SELECT count(*) FROM S.skype_organizer_activity_minute_counts`); n != "3" {
 		t.Errorf("cut file with --partial loaded %s rows, want 3", n)
 	}
+	// A replay takes the file as it was loaded: it does not refuse it now.
+	if code, out, errOut := b.ingest(t, "replay"); code != ExitOK {
+		t.Errorf("replay after a --partial load: exit %d\n%s\n%s", code, out, errOut)
+	}
 }

@@ -299,15 +299,25 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 			order = append(order, report.Period)
 		}
 	}
-	b.WriteString(`{"@odata.context":`)
-	put("https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph." + odataType(spec) + ")")
-	b.WriteString(`,"value":[`)
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteByte(',')
+	// A report whose JSON nests its rows (Spec.NestedJSON: the Microsoft
+	// 365 apps, Copilot) has one record: the refresh date, the period as a
+	// number (inside the rows for a snapshot, as Copilot's summary has it),
+	// and the rows.
+	var outer []report.Column
+	if spec.NestedJSON != "" {
+		outer = []report.Column{report.RefreshDate}
+		inner := spec.Fields()
+		if spec.Dated() {
+			outer = append(outer, report.Period)
+			inner = append([]report.Column{report.ReportDate}, inner...)
+		} else {
+			inner = append([]report.Column{report.Period}, inner...)
 		}
+		order = inner
+	}
+	object := func(r Row, cols []report.Column, periodNumber bool) {
 		b.WriteByte('{')
-		for j, c := range order {
+		for j, c := range cols {
 			if j > 0 {
 				b.WriteByte(',')
 			}
@@ -316,7 +326,7 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 			switch text, kind, ok := cell(spec, c, r); {
 			case !ok:
 				b.WriteString("null")
-			case kind == 'n':
+			case kind == 'n', periodNumber && c.Name == report.Period.Name:
 				b.WriteString(text)
 			case kind == 'b':
 				b.WriteString(strings.ToLower(text))
@@ -324,7 +334,25 @@ func jsonBody(spec *report.Spec, rows []Row) []byte {
 				put(text)
 			}
 		}
+	}
+	b.WriteString(`{"@odata.context":`)
+	put("https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph." + odataType(spec) + ")")
+	b.WriteString(`,"value":[`)
+	if outer != nil && len(rows) > 0 {
+		object(rows[0], outer, true)
+		b.WriteByte(',')
+		put(spec.NestedJSON)
+		b.WriteString(":[")
+	}
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		object(r, order, outer != nil)
 		b.WriteByte('}')
+	}
+	if outer != nil && len(rows) > 0 {
+		b.WriteString("]}")
 	}
 	b.WriteString("]}")
 	return b.Bytes()

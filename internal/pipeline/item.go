@@ -22,11 +22,18 @@ func (r *Run) now() time.Time {
 	return time.Now()
 }
 
-// ParseAndLoad transforms a payload already in f and upserts it.
+// ParseAndLoad transforms a payload already in f and upserts it. A dated
+// payload must cover its period (the coverage rule) unless the plan is
+// Partial.
 func (r *Run) ParseAndLoad(ctx context.Context, log *slog.Logger, f load.Fetch, format report.Format, days int, start time.Time) Result {
+	return r.parseAndLoad(ctx, log, f, format, days, start, r.plan == nil || !r.plan.Partial)
+}
+
+// parseAndLoad is ParseAndLoad, the coverage rule applied when full is set.
+func (r *Run) parseAndLoad(ctx context.Context, log *slog.Logger, f load.Fetch, format report.Format, days int, start time.Time, full bool) Result {
 	db := r.Store
 	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
-		RequireFullPeriod: r.plan == nil || !r.plan.Partial, Now: r.now()})
+		RequireFullPeriod: full, Now: r.now()})
 	if err != nil {
 		f.Duration = time.Since(start)
 		return r.Failed(ctx, log, f, err)

@@ -133,7 +133,10 @@ func (r *Run) ReplayOne(ctx context.Context, log *slog.Logger, s load.Stored) Re
 	f.FetchedAt = time.Now().UTC()
 	f.Payload = &load.Payload{SHA256: s.SHA256, Body: body, ContentType: ct, Format: s.Format}
 	_, days, _ := report.ValidPeriod(s.Period)
-	return r.ParseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), f, s.Format, days, start)
+	// A payload from Graph (with the period it was asked for) must cover
+	// its period, as when it was fetched; a file's was checked when it was
+	// loaded, or waived with load-file --partial, and is not asked again.
+	return r.parseAndLoad(ctx, log.With("report", spec.Name, "sha256", s.SHA256), f, s.Format, days, start, s.Period != "")
 }
 
 // resolvePrefixes turns sha256 prefixes into the stored payloads' sha256s,

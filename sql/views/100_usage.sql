@@ -8,7 +8,8 @@
 --   sum    the days add up (messages, minutes, files): value is the sum;
 --   users  daily distinct users: value is the daily average, never a sum
 --          (the same user counts on every day they were active);
---   level  a stock (storage, mailboxes): value is the last day's value.
+--   level  a stock (storage, mailboxes): value is that of the last day
+--          with a value.
 -- peak is the highest daily value in every case.
 CREATE OR REPLACE VIEW usage_daily AS
 {{- $first := true}}
@@ -52,14 +53,14 @@ SELECT tenant_id, report, metric, dimension,
 FROM usage_daily
 GROUP BY tenant_id, report, metric, dimension, unit, aggregation, date_trunc('week', report_date);
 
-COMMENT ON VIEW usage_weekly IS 'usage_daily by ISO week (Monday to Sunday), each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the last day''s value; peak is the highest day.';
+COMMENT ON VIEW usage_weekly IS 'usage_daily by ISO week (Monday to Sunday), each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the value of the last day with one; peak is the highest day.';
 COMMENT ON COLUMN usage_weekly.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN usage_weekly.report IS {{lit (common "report")}};
 COMMENT ON COLUMN usage_weekly.metric IS 'The metric: the column of the report''s table.';
 COMMENT ON COLUMN usage_weekly.dimension IS 'The value of the report''s dimension; NULL for a report without one.';
 COMMENT ON COLUMN usage_weekly.week_start IS {{lit (common "week_start")}};
 COMMENT ON COLUMN usage_weekly.week_end IS {{lit (common "week_end")}};
-COMMENT ON COLUMN usage_weekly.value IS 'The week''s value by the metric''s aggregation: sum of the days (sum), daily average (users), last day''s value (level).';
+COMMENT ON COLUMN usage_weekly.value IS 'The week''s value by the metric''s aggregation: sum of the days (sum), daily average (users), value of the last day with one (level).';
 COMMENT ON COLUMN usage_weekly.peak IS 'The highest daily value of the week.';
 COMMENT ON COLUMN usage_weekly.unit IS 'count, bytes or seconds.';
 COMMENT ON COLUMN usage_weekly.aggregation IS 'sum, users or level (see usage_daily.aggregation).';
@@ -84,14 +85,14 @@ SELECT tenant_id, report, metric, dimension,
 FROM usage_daily
 GROUP BY tenant_id, report, metric, dimension, unit, aggregation, date_trunc('month', report_date);
 
-COMMENT ON VIEW usage_monthly IS 'usage_daily by calendar month, each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the last day''s value; peak is the highest day.';
+COMMENT ON VIEW usage_monthly IS 'usage_daily by calendar month, each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the value of the last day with one; peak is the highest day.';
 COMMENT ON COLUMN usage_monthly.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN usage_monthly.report IS {{lit (common "report")}};
 COMMENT ON COLUMN usage_monthly.metric IS 'The metric: the column of the report''s table.';
 COMMENT ON COLUMN usage_monthly.dimension IS 'The value of the report''s dimension; NULL for a report without one.';
 COMMENT ON COLUMN usage_monthly.month_start IS {{lit (common "month_start")}};
 COMMENT ON COLUMN usage_monthly.month_end IS {{lit (common "month_end")}};
-COMMENT ON COLUMN usage_monthly.value IS 'The month''s value by the metric''s aggregation: sum of the days (sum), daily average (users), last day''s value (level).';
+COMMENT ON COLUMN usage_monthly.value IS 'The month''s value by the metric''s aggregation: sum of the days (sum), daily average (users), value of the last day with one (level).';
 COMMENT ON COLUMN usage_monthly.peak IS 'The highest daily value of the month.';
 COMMENT ON COLUMN usage_monthly.unit IS 'count, bytes or seconds.';
 COMMENT ON COLUMN usage_monthly.aggregation IS 'sum, users or level (see usage_daily.aggregation).';
