@@ -36,10 +36,12 @@ COMMENT ON COLUMN usage_daily.unit IS 'count, bytes or seconds.';
 COMMENT ON COLUMN usage_daily.aggregation IS 'How the metric aggregates over a week or a month: sum (the days add up), users (daily distinct users: average and peak, never a sum), level (a stock: last value and peak).';
 COMMENT ON COLUMN usage_daily.report_refresh_date IS {{lit (common "report_refresh_date")}};
 
-CREATE OR REPLACE VIEW usage_weekly AS
+{{- /* usage_weekly and usage_monthly: usage_daily by the period unit given
+     (week or month), each metric aggregated by its kind. */}}
+{{- define "by period"}}
 SELECT tenant_id, report, metric, dimension,
-       date_trunc('week', report_date)::date AS week_start,
-       (date_trunc('week', report_date) + interval '6 days')::date AS week_end,
+       date_trunc('{{.}}', report_date)::date AS {{.}}_start,
+       (date_trunc('{{.}}', report_date) + interval '1 {{.}}' - interval '1 day')::date AS {{.}}_end,
        CASE aggregation
            WHEN 'sum' THEN sum(value)
            WHEN 'users' THEN round(avg(value), 2)
@@ -49,9 +51,12 @@ SELECT tenant_id, report, metric, dimension,
        unit, aggregation,
        count(value)::integer AS days_with_value,
        count(*)::integer AS days_covered,
-       count(*) < 7 AS partial_week
+       count(*) < (date_trunc('{{.}}', report_date) + interval '1 {{.}}')::date - date_trunc('{{.}}', report_date)::date AS partial_{{.}}
 FROM usage_daily
-GROUP BY tenant_id, report, metric, dimension, unit, aggregation, date_trunc('week', report_date);
+GROUP BY tenant_id, report, metric, dimension, unit, aggregation, date_trunc('{{.}}', report_date)
+{{- end}}
+
+CREATE OR REPLACE VIEW usage_weekly AS{{template "by period" "week"}};
 
 COMMENT ON VIEW usage_weekly IS 'usage_daily by ISO week (Monday to Sunday), each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the value of the last day with one; peak is the highest day.';
 COMMENT ON COLUMN usage_weekly.tenant_id IS {{lit (common "tenant_id")}};
@@ -68,22 +73,7 @@ COMMENT ON COLUMN usage_weekly.days_with_value IS 'Days of the week with a value
 COMMENT ON COLUMN usage_weekly.days_covered IS 'Days of the week with a row of the report.';
 COMMENT ON COLUMN usage_weekly.partial_week IS 'True when fewer than 7 days of the week have a row (the current week, or a gap).';
 
-CREATE OR REPLACE VIEW usage_monthly AS
-SELECT tenant_id, report, metric, dimension,
-       date_trunc('month', report_date)::date AS month_start,
-       (date_trunc('month', report_date) + interval '1 month - 1 day')::date AS month_end,
-       CASE aggregation
-           WHEN 'sum' THEN sum(value)
-           WHEN 'users' THEN round(avg(value), 2)
-           ELSE (array_agg(value ORDER BY report_date DESC) FILTER (WHERE value IS NOT NULL))[1]
-       END AS value,
-       max(value) AS peak,
-       unit, aggregation,
-       count(value)::integer AS days_with_value,
-       count(*)::integer AS days_covered,
-       count(*) < extract(day FROM date_trunc('month', report_date) + interval '1 month - 1 day')::integer AS partial_month
-FROM usage_daily
-GROUP BY tenant_id, report, metric, dimension, unit, aggregation, date_trunc('month', report_date);
+CREATE OR REPLACE VIEW usage_monthly AS{{template "by period" "month"}};
 
 COMMENT ON VIEW usage_monthly IS 'usage_daily by calendar month, each metric aggregated as it should be: sum adds the days, users is the daily average (never a sum), level is the value of the last day with one; peak is the highest day.';
 COMMENT ON COLUMN usage_monthly.tenant_id IS {{lit (common "tenant_id")}};
