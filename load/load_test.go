@@ -18,18 +18,43 @@ type bundle struct {
 	run  int64
 }
 
+// setup gives a test a migrated schema, reused from an ended test when one
+// is free (pgtest.Migrated; one whose shape a test changed is dropped
+// instead), and a run.
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	url, schema := pgtest.Migrated(t, migrateSchema)
+	return setupIn(t, url, schema)
+}
+
+// setupFresh is setup in a schema of the test's own, migrated now: for a
+// test that reads the server's cumulative statistics of its tables.
+func setupFresh(t *testing.T) *bundle {
+	t.Helper()
 	url, schema := pgtest.Schema(t)
+	if err := migrateSchema(context.Background(), url, schema); err != nil {
+		t.Fatal(err)
+	}
+	return setupIn(t, url, schema)
+}
+
+func migrateSchema(ctx context.Context, url, schema string) error {
+	db, err := Connect(ctx, url, schema, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}
+
+func setupIn(t *testing.T, url, schema string) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db, err := Connect(ctx, url, schema, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	run, err := db.StartRun(ctx, Run{Command: "run"})
 	if err != nil {
 		t.Fatal(err)

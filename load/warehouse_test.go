@@ -68,7 +68,7 @@ func tableStats(t *testing.T, b *bundle, table string, wantFetches int64) (ins, 
 // it leaves no dead tuple behind (statistics read after they are flushed).
 func TestIdenticalRerunLeavesNoDeadTuples(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setupFresh(t) // the table's statistics must be its own
 	rows := week("2026-11-21", "2026-11-21", 7, func(i int) []int64 { return []int64{int64(100 + i), int64(i), -1} })
 	if c := b.upsert(t, rows...); c.Inserted != 7 {
 		t.Fatalf("first load = %+v", c)

@@ -105,7 +105,7 @@ func fakeIMDS(t *testing.T) http.Handler {
 // endpoint for a token, and nothing at all goes to Entra ID or Graph.
 func TestNoCredentialsSaysWhatToSet(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setupFresh(t) // it must not be created
 	sim := startSim(t, asOf)
 	metadata := &offLoopback{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Forbidden", http.StatusForbidden)

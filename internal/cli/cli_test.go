@@ -15,6 +15,7 @@ import (
 
 	"github.com/m365ingest/ingest/internal/graphsim"
 	"github.com/m365ingest/ingest/internal/pgtest"
+	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
 
@@ -26,10 +27,31 @@ type bundle struct {
 	url, schema string
 }
 
+// setup gives a test a migrated warehouse schema, reused from an ended
+// test of the package when one is free (pgtest.Migrated): most tests load
+// and read, and a fresh migration of 58 report tables is the suite's
+// largest cost. A test about migration itself, or about a schema ingest has
+// never seen, takes setupFresh.
 func setup(t *testing.T) *bundle {
+	t.Helper()
+	url, schema := pgtest.Migrated(t, migrateSchema)
+	return &bundle{url: url, schema: schema}
+}
+
+// setupFresh gives a test the name of a schema that does not exist yet.
+func setupFresh(t *testing.T) *bundle {
 	t.Helper()
 	url, schema := pgtest.Schema(t)
 	return &bundle{url: url, schema: schema}
+}
+
+func migrateSchema(ctx context.Context, url, schema string) error {
+	db, err := load.Connect(ctx, url, schema, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
 }
 
 // ingest runs the app in-process with the bundle's database and schema and

@@ -46,7 +46,7 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
+			b := setupFresh(t) // it must not be created
 			code, _, stderr := b.ingest(t, tc.args(b)...)
 			if last := lastLine(stderr); code != ExitUsage || !strings.Contains(last, tc.want) {
 				t.Errorf("exit %d, %q; want 2 and %q", code, last, tc.want)

@@ -116,7 +116,7 @@ func TestRunFinishedCarriesCounts(t *testing.T) {
 // the retries' waits, each report, the run, graph-sim's requests).
 func TestLogDurationsAreMilliseconds(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setupFresh(t) // the migrations are logged
 	clock := fakeclock.New(asOf)
 	var simLog bytes.Buffer
 	sim := simOn(t, clock, graphsim.Options{RetryAfter: 2 * time.Second, Logger: slog.New(slog.NewJSONHandler(&simLog, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -46,7 +46,7 @@ func TestRunTenant(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t)
+			b := setupFresh(t) // it must not be created
 			sim := simOn(t, fakeclock.New(asOf), graphsim.Options{Token: tc.token})
 			args := append([]string{"run", "--graph-url", sim.URL(), "--access-token", tc.token, "--report", userReport}, tc.args...)
 			code, out, stderr := b.ingest(t, args...)

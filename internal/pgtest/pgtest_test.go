@@ -138,3 +138,68 @@ func TestCreateWhileTemplate1IsInUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Migrated hands a test a migrated schema, reuses it for a later test once
+// its rows are cleared and its sequences restarted, and drops it instead
+// when the test changed its shape.
+func TestMigratedSchemasAreReused(t *testing.T) {
+	migrations := 0
+	migrate := func(ctx context.Context, url, schema string) error {
+		migrations++
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		s := pgx.Identifier{schema}.Sanitize()
+		_, err = conn.Exec(ctx, `CREATE SCHEMA `+s+`;
+			CREATE TABLE `+s+`.goose_db_version (id int GENERATED ALWAYS AS IDENTITY, version bigint);
+			INSERT INTO `+s+`.goose_db_version (version) VALUES (1), (2);
+			CREATE TABLE `+s+`.ingest_runs (run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+			CREATE TABLE `+s+`.report (run_id bigint REFERENCES `+s+`.ingest_runs, n int);
+			CREATE VIEW `+s+`.daily AS SELECT n FROM `+s+`.report`)
+		return err
+	}
+	ctx := context.Background()
+	q := func(t *testing.T, schema, sql string) string {
+		t.Helper()
+		var v string
+		if err := Pool(t).QueryRow(ctx, strings.ReplaceAll(sql, "S.", pgx.Identifier{schema}.Sanitize()+".")).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var first, third string
+	t.Run("first", func(t *testing.T) {
+		_, first = Migrated(t, migrate)
+		q(t, first, `WITH r AS (INSERT INTO S.ingest_runs DEFAULT VALUES RETURNING run_id) INSERT INTO S.report SELECT run_id, 7 FROM r RETURNING n::text`)
+	})
+	t.Run("second", func(t *testing.T) {
+		_, second := Migrated(t, migrate)
+		if second != first || migrations != 1 {
+			t.Fatalf("got %s after %d migrations, want %s reused", second, migrations, first)
+		}
+		if got := q(t, second, `SELECT (SELECT count(*) FROM S.report) || ' ' || (SELECT count(*) FROM S.goose_db_version)`); got != "0 2" {
+			t.Errorf("rows of the report, goose versions = %s, want 0 2 (rows cleared, migrations kept)", got)
+		}
+		if got := q(t, second, `INSERT INTO S.ingest_runs DEFAULT VALUES RETURNING run_id::text`); got != "1" {
+			t.Errorf("run id %s, want 1 (the sequence restarted)", got)
+		}
+	})
+	t.Run("third", func(t *testing.T) {
+		_, third = Migrated(t, migrate)
+		s := pgx.Identifier{third}.Sanitize()
+		if _, err := Pool(t).Exec(ctx, `DROP VIEW `+s+`.daily; CREATE TABLE `+s+`.daily (n int)`, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("fourth", func(t *testing.T) {
+		_, fourth := Migrated(t, migrate)
+		if fourth == third || migrations != 2 {
+			t.Errorf("got %s after %d migrations: a schema whose shape a test changed was reused", fourth, migrations)
+		}
+		if got := q(t, fourth, `SELECT count(*)::text FROM pg_namespace WHERE nspname = '`+third+`'`); got != "0" {
+			t.Errorf("the changed schema %s was not dropped", third)
+		}
+	})
+}

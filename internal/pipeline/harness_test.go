@@ -50,14 +50,20 @@ func newWarehouse(t *testing.T) *warehouse {
 	return &warehouse{url: url, schema: schema}
 }
 
-// migrated is newWarehouse with the schema migrated, as a run would leave it.
+// migrated is a warehouse whose schema is migrated, as a run would leave
+// it: reused from an ended test of the package when one is free
+// (pgtest.Migrated), its rows cleared.
 func migrated(t *testing.T) *warehouse {
 	t.Helper()
-	w := newWarehouse(t)
-	if err := w.connect(t).Migrate(t.Context()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return w
+	url, schema := pgtest.Migrated(t, func(ctx context.Context, url, schema string) error {
+		db, err := load.Connect(ctx, url, schema, nil)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.Migrate(ctx)
+	})
+	return &warehouse{url: url, schema: schema}
 }
 
 // connect is a DB of its own on the warehouse, closed when the test ends:
