@@ -102,8 +102,24 @@ func writeReportsJSON(w io.Writer) error {
 }
 
 type statusJSON struct {
+	Check     *checkJSON      `json:"check,omitempty"`
 	Freshness []freshnessJSON `json:"freshness"`
 	Runs      []runJSON       `json:"runs"`
+}
+
+// checkJSON is status --max-lag's verdict.
+type checkJSON struct {
+	Status     string      `json:"status"` // OK or CRITICAL
+	Line       string      `json:"line"`   // the first line of the text output
+	MaxLagDays int         `json:"max_lag_days"`
+	Reports    int         `json:"reports"` // dated reports with data, per tenant
+	Stale      []staleJSON `json:"stale"`
+}
+
+type staleJSON struct {
+	TenantID   string `json:"tenant_id"`
+	Report     string `json:"report"`
+	DaysBehind int    `json:"days_behind"`
 }
 
 // freshnessJSON is a row of the ingest_freshness view, named as its columns.
@@ -130,8 +146,18 @@ type runJSON struct {
 	Error      *string    `json:"error"`
 }
 
-func writeStatusJSON(w io.Writer, fresh []load.Freshness, runs []load.RunStatus) error {
+func writeStatusJSON(w io.Writer, fresh []load.Freshness, runs []load.RunStatus, check *lagCheck) error {
 	out := statusJSON{Freshness: []freshnessJSON{}, Runs: []runJSON{}}
+	if check != nil {
+		c := &checkJSON{Status: "OK", Line: check.line(), MaxLagDays: check.MaxLag, Reports: check.Counted, Stale: []staleJSON{}}
+		if len(check.Stale) > 0 {
+			c.Status = "CRITICAL"
+		}
+		for _, f := range check.Stale {
+			c.Stale = append(c.Stale, staleJSON{TenantID: f.TenantID, Report: f.Report, DaysBehind: *f.DaysBehind})
+		}
+		out.Check = c
+	}
 	for _, f := range fresh {
 		out.Freshness = append(out.Freshness, freshnessJSON{
 			TenantID: f.TenantID, Report: f.Report,

@@ -38,6 +38,8 @@ var numericRanges = map[string]numRange{
 	"statement-timeout": {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
 	"run-timeout":       {min: int64(time.Second), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
 	"request-timeout":   {min: int64(time.Second), max: int64(24 * time.Hour)},
+	// status: days behind today (0: no check)
+	"max-lag": {min: 1, max: 3650, zeroIsNone: true},
 	// graph-sim
 	"latency-days": {min: 0, max: 365},
 	"retry-after":  {min: 0, max: int64(24 * time.Hour)},

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,15 +14,23 @@ import (
 	"github.com/m365ingest/ingest/internal/pipeline"
 	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
+	"github.com/m365ingest/ingest/report"
 )
 
 func statusCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:         "status",
-		Usage:        "show freshness per tenant and report, and the last runs",
-		Flags:        flags([]ucli.Flag{jsonFlag()}, dbFlags(), logFlags()),
+		Name:  "status",
+		Usage: "show freshness per tenant and report, and the last runs; with --max-lag, a check for monitoring",
+		Flags: flags([]ucli.Flag{jsonFlag(),
+			&ucli.IntFlag{Name: "max-lag", EnvVars: []string{"INGEST_MAX_LAG"}, Usage: "exit 1 when a dated report that has data is more than `DAYS` behind today; the first line reads as a Nagios check (0: no check)"},
+		}, dbFlags(), logFlags()),
 		OnUsageError: onUsage,
-		Action:       onWarehouse(false, noArguments, printStatus),
+		Action: onWarehouse(false, func(c *ucli.Context) error {
+			if err := noArguments(c); err != nil {
+				return err
+			}
+			return checkNumbers(c)
+		}, printStatus),
 	}
 }
 
@@ -30,12 +41,22 @@ func printStatus(c *ucli.Context, db *load.DB) error {
 	if err != nil {
 		return err
 	}
+	var check *lagCheck
+	if days := c.Int("max-lag"); days > 0 {
+		check = checkLag(fresh, days)
+	}
 	if c.Bool("json") {
 		runs, err := db.LastRuns(c.Context, 10)
 		if err != nil {
 			return err
 		}
-		return writeStatusJSON(c.App.Writer, fresh, runs)
+		if err := writeStatusJSON(c.App.Writer, fresh, runs, check); err != nil {
+			return err
+		}
+		return check.err()
+	}
+	if check != nil {
+		fmt.Fprintln(c.App.Writer, check.line())
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "TENANT\tREPORT\tNEWEST REPORT DATE\tREFRESH DATE\tDAYS BEHIND\tLAST GRAPH FETCH\tLAST REPLAY\tLAST FILE LOAD")
@@ -62,7 +83,72 @@ func printStatus(c *ucli.Context, db *load.DB) error {
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Command, r.Period, r.Status, r.StartedAt.Format(time.RFC3339), dur, text.Cut(text.OneLine(r.Error), pipeline.MaxReason))
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return check.err()
+}
+
+// lagCheck is status --max-lag's verdict: the dated reports that have data
+// (per tenant), and those of them more than MaxLag days behind today. A
+// report that has only ever been empty has no days behind and is not
+// counted; nor is a snapshot report, whose data is as of its refresh.
+type lagCheck struct {
+	MaxLag  int
+	Counted int
+	Stale   []load.Freshness
+}
+
+func checkLag(fresh []load.Freshness, days int) *lagCheck {
+	c := &lagCheck{MaxLag: days}
+	for _, f := range fresh {
+		spec, err := report.Lookup(f.Report)
+		if err != nil || !spec.Dated() || f.DaysBehind == nil {
+			continue
+		}
+		c.Counted++
+		if *f.DaysBehind > days {
+			c.Stale = append(c.Stale, f)
+		}
+	}
+	return c
+}
+
+// maxStaleNamed is how many stale reports the check's line names.
+const maxStaleNamed = 5
+
+// line is the first line of status with --max-lag, as a Nagios plugin
+// prints it: INGEST OK - ... or INGEST CRITICAL - ..., naming the stalest.
+func (c *lagCheck) line() string {
+	if len(c.Stale) == 0 {
+		if c.Counted == 0 {
+			return fmt.Sprintf("INGEST OK - no dated report has data yet (max lag %d days)", c.MaxLag)
+		}
+		return fmt.Sprintf("INGEST OK - %d of %d reports within %d days", c.Counted, c.Counted, c.MaxLag)
+	}
+	return "INGEST CRITICAL - " + c.summary()
+}
+
+func (c *lagCheck) summary() string {
+	stale := slices.Clone(c.Stale)
+	slices.SortStableFunc(stale, func(a, b load.Freshness) int { return *b.DaysBehind - *a.DaysBehind })
+	var named []string
+	for _, f := range stale[:min(len(stale), maxStaleNamed)] {
+		named = append(named, fmt.Sprintf("%s %s %d days behind", f.TenantID, f.Report, *f.DaysBehind))
+	}
+	s := fmt.Sprintf("%d of %d reports older than %d days: %s", len(c.Stale), c.Counted, c.MaxLag, strings.Join(named, ", "))
+	if more := len(stale) - len(named); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
+
+// err is the check's failure (exit 1), or nil: no check, or nothing stale.
+func (c *lagCheck) err() error {
+	if c == nil || len(c.Stale) == 0 {
+		return nil
+	}
+	return errors.New(c.summary())
 }
 
 func timeOrDash(t *time.Time) string {
