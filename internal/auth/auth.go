@@ -78,6 +78,9 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // IsGUID is whether s is a GUID, as a tenant id is.
 func IsGUID(s string) bool { return guidRE.MatchString(s) }
 
+// Modes are the values --auth (and a tenants file's auth) takes.
+var Modes = []string{"auto", "default", "client-secret", "client-certificate", "managed-identity", "workload-identity", "azure-cli", "token"}
+
 // ResolveTenant decides the tenant_id that a run's rows carry: a GUID, lower
 // case. The token's tid claim is the truth when it has one: a configured
 // GUID must be the same tenant, and a configured domain (which azidentity
