@@ -21,7 +21,7 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 	return &ucli.Command{
 		Name:         name,
 		Usage:        usage,
-		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), logFlags()),
+		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), metricsFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action:       loading(func(c *ucli.Context) (*runOptions, error) { return parseRun(c, defaultPeriod) }),
 	}
@@ -29,11 +29,12 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 
 // runOptions are run's (or backfill's) flags, validated.
 type runOptions struct {
-	log    *slog.Logger
-	period string
-	days   int
-	specs  []*report.Spec
-	graph  *graphOptions
+	log     *slog.Logger
+	period  string
+	days    int
+	specs   []*report.Spec
+	graph   *graphOptions
+	metrics metricsOptions
 }
 
 // parseRun validates run's (or backfill's) flags: no arguments, --period
@@ -67,14 +68,18 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g}, nil
+	m, err := parseMetrics(c)
+	if err != nil {
+		return nil, err
+	}
+	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g, metrics: m}, nil
 }
 
 // plan fetches the reports from Graph once the run has a token and knows
 // its tenant.
 func (o *runOptions) plan() pipeline.Plan {
 	return pipeline.Plan{
-		Run: load.Run{Period: o.period}, Noun: "reports",
+		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write,
 		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
 			g, err := o.graph.connect(ctx, r.Log)
 			if err != nil {

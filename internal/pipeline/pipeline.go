@@ -49,6 +49,9 @@ type Store interface {
 	// names.
 	StoredPayloads(ctx context.Context, f load.StoredFilter) ([]load.Stored, error)
 	PayloadsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error)
+
+	// What a run did per tenant and report, for its metrics.
+	RunReports(ctx context.Context, runID int64) ([]load.ReportRun, error)
 }
 
 var (

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 )
 
@@ -44,6 +45,12 @@ type Plan struct {
 	// rows are upserted.
 	Now        func() time.Time
 	BeforeLoad func(ctx context.Context, f load.Fetch)
+
+	// Finished, when set, is called once a run that did its work has been
+	// recorded as ended, with its id and duration, on the run's context (a
+	// signal or timeout has cancelled it by then, so it is given one of its
+	// own); its error is logged, not the run's (the metrics of a run).
+	Finished func(ctx context.Context, db Store, runID int64, d time.Duration) error
 
 	// Partial loads a dated payload that covers fewer days than its period
 	// (load-file --partial: an excerpt, a file trimmed by hand) instead of
@@ -180,6 +187,14 @@ func Execute(ctx context.Context, env Env, db Store, p Plan) error {
 		runErr = err // marked abandoned by another run: this one lost its lock
 	}
 	end := End{RunID: runID, Period: p.Run.Period, Noun: p.Noun, Duration: time.Since(start), Results: results}
+	if p.Finished != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if err := p.Finished(fctx, db, runID, end.Duration); err != nil {
+			w.Log.Error("after the run", "error", err)
+			fmt.Fprintf(env.Stderr, "ingest: %s\n", text.OneLine(err.Error()))
+		}
+		cancel()
+	}
 	PrintResults(env.Stdout, end)
 	if w.Summary != nil {
 		w.Summary(env.Stdout)
