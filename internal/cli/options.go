@@ -35,9 +35,11 @@ var numericRanges = map[string]numRange{
 	// and at most 2^31-1 of them.
 	"wait-timeout": {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond)},
 	// statement_timeout is whole milliseconds too.
-	"statement-timeout": {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
-	"run-timeout":       {min: int64(time.Second), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
-	"request-timeout":   {min: int64(time.Second), max: int64(24 * time.Hour)},
+	"statement-timeout":  {min: int64(time.Millisecond), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
+	"run-timeout":        {min: int64(time.Second), max: int64(math.MaxInt32 * time.Millisecond), zeroIsNone: true},
+	"request-timeout":    {min: int64(time.Second), max: int64(24 * time.Hour)},
+	"tenant-concurrency": {min: 1, max: 64},
+	"shards":             {min: 0, max: 10_000},
 	// status: days behind today (0: no check)
 	"max-lag": {min: 1, max: 3650, zeroIsNone: true},
 	// graph-sim

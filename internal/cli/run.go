@@ -21,7 +21,7 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 	return &ucli.Command{
 		Name:         name,
 		Usage:        usage,
-		Flags:        flags(graphFlags(period), dbFlags(), lockFlags(), metricsFlags(), logFlags()),
+		Flags:        flags(graphFlags(period), tenantsFlags(), dbFlags(), lockFlags(), metricsFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action:       loading(func(c *ucli.Context) (*runOptions, error) { return parseRun(c, defaultPeriod) }),
 	}
@@ -34,6 +34,7 @@ type runOptions struct {
 	days    int
 	specs   []*report.Spec
 	graph   *graphOptions
+	tenants *tenantsOptions // nil: one tenant, from the flags
 	metrics metricsOptions
 }
 
@@ -64,6 +65,10 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, err := parseTenants(c)
+	if err != nil {
+		return nil, err
+	}
 	g, err := parseGraph(c, log)
 	if err != nil {
 		return nil, err
@@ -72,7 +77,7 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g, metrics: m}, nil
+	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g, tenants: t, metrics: m}, nil
 }
 
 // plan fetches the reports from Graph once the run has a token and knows
@@ -81,6 +86,10 @@ func (o *runOptions) plan() pipeline.Plan {
 	return pipeline.Plan{
 		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write,
 		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
+			if o.tenants != nil {
+				ts := o.graph.connectTenants(ctx, o.tenants)
+				return r.TenantsWork(ctx, ts, o.specs, o.period, o.days, o.tenants.workers), nil
+			}
 			g, err := o.graph.connect(ctx, r.Log)
 			if err != nil {
 				return nil, err
@@ -99,6 +108,12 @@ type graphOptions struct {
 	graph    pipeline.Graph // Tenant as connect resolves it
 	graphURL string
 	cred     *auth.Credential
+
+	// For a run over a tenants file: the flags' credential options, which
+	// each tenant's settings override, and a Graph client per tenant.
+	base        auth.Options
+	graphURLSet bool // --graph-url given: every tenant's cloud is served there
+	newClient   func(graphURL string, tokens extract.TokenSource) pipeline.Graph
 }
 
 // parseGraph validates the Graph flags and builds the credential, without
@@ -132,20 +147,24 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred, err := auth.Build(c.Context, ao)
-	if err != nil {
+	o := &graphOptions{graphURL: graphURL, base: ao, graphURLSet: c.String("graph-url") != ""}
+	o.newClient = func(graphURL string, tokens extract.TokenSource) pipeline.Graph {
+		client := &extract.Client{
+			GraphURL: graphURL, APIVersion: apiVersion, Tokens: tokens,
+			MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
+			MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
+			Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
+		}
+		return pipeline.Graph{Client: client, Limiter: client.Limiter, Format: format, Force: c.Bool("force"), Concurrency: c.Int("concurrency")}
+	}
+	if c.String("tenants-file") != "" {
+		return o, nil // each tenant's credential is built when the run starts
+	}
+	if o.cred, err = auth.Build(c.Context, ao); err != nil {
 		return nil, err
 	}
-	client := &extract.Client{
-		GraphURL: graphURL, APIVersion: apiVersion, Tokens: cred.Tokens,
-		MaxPayloadBytes: c.Int64("max-payload-bytes"), MaxAttempts: c.Int("max-attempts"),
-		MaxWait: c.Duration("max-retry-wait"), RequestTimeout: c.Duration("request-timeout"), Log: log,
-		Clock: h.clock, Limiter: extract.NewLimiter(h.clock, h.budget),
-	}
-	return &graphOptions{
-		graph:    pipeline.Graph{Client: client, Limiter: client.Limiter, Format: format, Force: c.Bool("force"), Concurrency: c.Int("concurrency")},
-		graphURL: graphURL, cred: cred,
-	}, nil
+	o.graph = o.newClient(graphURL, o.cred.Tokens)
+	return o, nil
 }
 
 // connect asks for the token and resolves the tenant (see

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/m365ingest/ingest/extract"
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
@@ -271,3 +273,114 @@ func (r *Run) countSpentBudget(ctx context.Context, log *slog.Logger, g Graph) {
 		lim.Record(key, at...)
 	}
 }
+
+// Tenant is one tenant of a run over many (TenantsWork): its Graph side,
+// ready, or why it could not be made ready (its credentials: then its
+// reports fail with that cause, and the other tenants go on).
+type Tenant struct {
+	ID    string
+	Graph Graph
+	Err   error
+}
+
+// TenantsWork is the work of a run over many tenants: every report of
+// every tenant, each tenant with its own client, token and request budget,
+// and its own stop when Graph rejects its token (the reports of that tenant
+// not yet asked are not asked; the other tenants go on), at most workers
+// items at once. The run fails (exit 1) when any tenant has a failed
+// report, naming each failed tenant and why.
+func (r *Run) TenantsWork(ctx context.Context, tenants []Tenant, specs []*report.Spec, period string, days, workers int) *Work {
+	var works []*Work
+	for _, t := range tenants {
+		if t.Err != nil {
+			log := r.Log.With("tenant", t.ID)
+			log.Error("tenant failed", "error", t.Err)
+			err := fmt.Errorf("tenant %s: %w", t.ID, t.Err)
+			works = append(works, &Work{N: len(specs), Item: func(i int) Result {
+				f := load.Fetch{RunID: r.ID, TenantID: t.ID, Report: specs[i], Period: period, Source: "tenant " + t.ID}
+				return r.Failed(ctx, log.With("report", specs[i].Name), f, err)
+			}})
+			continue
+		}
+		works = append(works, r.GraphWork(ctx, t.Graph, specs, period, days))
+	}
+	// The items in turn across tenants (the first report of each tenant,
+	// then the second...), so that the workers take different tenants at
+	// once; a tenant has at most its own Concurrency of them in flight, so
+	// that a rejected token is asked once, as in a run of one tenant.
+	type at struct{ tenant, item int }
+	var order []at
+	for j := 0; ; j++ {
+		added := false
+		for k, w := range works {
+			if j < w.N {
+				order, added = append(order, at{k, j}), true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	sems := make([]chan struct{}, len(works))
+	for k := range works {
+		sems[k] = make(chan struct{}, max(tenants[k].Graph.Concurrency, 1))
+	}
+	return &Work{N: len(order), Workers: workers, Log: r.Log,
+		Item: func(i int) Result {
+			a := order[i]
+			sems[a.tenant] <- struct{}{}
+			defer func() { <-sems[a.tenant] }()
+			res := works[a.tenant].Item(a.item)
+			res.Tenant = tenants[a.tenant].ID
+			return res
+		},
+		Done: func() {
+			for _, w := range works {
+				if w.Done != nil {
+					w.Done()
+				}
+			}
+		},
+		Summarize: func(results []Result) error { return summarizeTenants(results, len(tenants)) },
+	}
+}
+
+// summarizeTenants is the error of a run over many tenants: nil when every
+// report of every tenant loaded (or was unchanged, or empty); else how many
+// tenants failed and, for each (the first few), why: the first failure of
+// its reports. A rejected token is one tenant's failure, not the run's
+// configuration: exit 1, as any other.
+func summarizeTenants(results []Result, total int) error {
+	var order []string
+	first := map[string]error{}
+	for _, r := range results {
+		if r.Err == nil {
+			continue
+		}
+		prev, seen := first[r.Tenant]
+		if !seen {
+			order = append(order, r.Tenant)
+		}
+		// The cause rather than its consequence: a report not asked
+		// because another of the tenant's was refused names the refusal.
+		if !seen || errors.Is(prev, errStopped) && !errors.Is(r.Err, errStopped) {
+			first[r.Tenant] = r.Err
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var why []string
+	for _, t := range order[:min(len(order), maxTenantsNamed)] {
+		// Longer than a report's reason: it names the report and URL first.
+		why = append(why, fmt.Sprintf("%s: %s", t, text.Cut(text.OneLine(strings.TrimPrefix(first[t].Error(), "tenant "+t+": ")), 3*MaxReason)))
+	}
+	s := fmt.Sprintf("%d of %d tenants failed: %s", len(order), total, strings.Join(why, "; "))
+	if more := len(order) - len(why); more > 0 {
+		s += fmt.Sprintf("; and %d more", more)
+	}
+	return errors.New(s)
+}
+
+// maxTenantsNamed is how many failed tenants a run's error names.
+const maxTenantsNamed = 5

@@ -86,6 +86,10 @@ type Work struct {
 	// Summary, when set, prints what the results table does not say (replay
 	// names the payloads that failed), after it.
 	Summary func(w io.Writer)
+
+	// Summarize, when set, is the run's error from its results instead of
+	// the default (Summarize): a run over many tenants names the tenants.
+	Summarize func(results []Result) error
 }
 
 // Execute is the one place that holds the rule of a loading run: take the
@@ -182,7 +186,11 @@ func Execute(ctx context.Context, env Env, db Store, p Plan) error {
 	if w.Done != nil {
 		w.Done()
 	}
-	runErr := Stopped(ctx, db, Summarize(results, p.Noun))
+	summarize := func(results []Result) error { return Summarize(results, p.Noun) }
+	if w.Summarize != nil {
+		summarize = w.Summarize
+	}
+	runErr := Stopped(ctx, db, summarize(results))
 	if err := finishRun(ctx, w.Log, db, runID, runErr); errors.Is(err, load.ErrNotRunning) && runErr == nil {
 		runErr = err // marked abandoned by another run: this one lost its lock
 	}

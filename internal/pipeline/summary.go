@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 // Result is what became of one item of a run.
 type Result struct {
+	Tenant  string // of a run over many tenants (TenantsWork); "" otherwise
 	Report  string
 	Source  string
 	Outcome string // loaded, not_modified, empty or failed
@@ -138,6 +140,21 @@ func reasonOf(r Result) string {
 // duration.
 func PrintResults(w io.Writer, e End) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// A run over many tenants has a TENANT column first, its rows by tenant.
+	tenants := slices.ContainsFunc(e.Results, func(r Result) bool { return r.Tenant != "" })
+	if tenants {
+		e.Results = slices.Clone(e.Results)
+		slices.SortStableFunc(e.Results, func(a, b Result) int { return strings.Compare(a.Tenant, b.Tenant) })
+	}
+	tenantCol := func(r Result) string {
+		if tenants {
+			return r.Tenant + "\t"
+		}
+		return ""
+	}
+	if tenants {
+		fmt.Fprint(tw, "TENANT\t")
+	}
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
 	noData := false
 	for _, r := range e.Results {
@@ -146,10 +163,10 @@ func PrintResults(w io.Writer, e End) {
 			outcome, noData = outcome+" (!)", true
 		}
 		if r.Err != nil || r.Outcome == "not_modified" {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", r.Report, outcome)
+			fmt.Fprintf(tw, "%s%s\t%s\t-\t-\t-\t-\t-\n", tenantCol(r), r.Report, outcome)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.Report, outcome, r.Counts.Parsed, r.Counts.Inserted, r.Counts.Updated, r.Counts.Unchanged, r.Counts.Restated)
+		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%d\t%d\t%d\n", tenantCol(r), r.Report, outcome, r.Counts.Parsed, r.Counts.Inserted, r.Counts.Updated, r.Counts.Unchanged, r.Counts.Restated)
 	}
 	tw.Flush()
 	if noData {
@@ -170,6 +187,9 @@ func PrintResults(w io.Writer, e End) {
 			what := r.Report
 			if e.Noun == "files" {
 				what = r.Source
+			}
+			if r.Tenant != "" {
+				what = r.Tenant + " " + what
 			}
 			fmt.Fprintf(w, "  %s: %s\n", what, reasonOf(r))
 		}
