@@ -53,8 +53,13 @@ func CheckSchema(schema string) error {
 type DB struct {
 	Pool   *pgxpool.Pool
 	Schema string
-	log    *slog.Logger
-	run    runState // the run lock and the statement timeout (lock.go)
+	// LockScope narrows the run lock to part of the schema's work: a shard
+	// of a tenants file ("shard 1/3") has a lock of its own, so that shards
+	// run at once while two runs of one shard never do. "" is the whole
+	// schema's lock.
+	LockScope string
+	log       *slog.Logger
+	run       runState // the run lock and the statement timeout (lock.go)
 }
 
 // ConfigError is bad configuration, not a failure of the server: a database

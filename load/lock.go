@@ -104,7 +104,7 @@ func (db *DB) LockRun(ctx context.Context, wait time.Duration) (*RunLock, error)
 	if err != nil {
 		return nil, fmt.Errorf("run lock: %w", explain(err))
 	}
-	l := &RunLock{db: db, conn: conn, key: runLockKey(db.Schema)}
+	l := &RunLock{db: db, conn: conn, key: db.runLockKey()}
 	// The lock lives as long as this session: the session must not time out
 	// while it sits idle during the run.
 	if _, err := conn.Exec(ctx, `SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0`); err != nil {
@@ -228,7 +228,7 @@ func (db *DB) lockHolder(ctx context.Context, conn *pgxpool.Conn) error {
 	runs := pgx.Identifier{db.Schema, "ingest_runs"}.Sanitize()
 	run := `SELECT run_id, command, started_at FROM ` + runs + `
 		WHERE status = 'running' AND backend_pid = $1 AND backend_start = $2 ORDER BY run_id DESC LIMIT 1`
-	key := runLockKey(db.Schema)
+	key := db.runLockKey()
 	deadline := time.Now().Add(holderSettle)
 	for {
 		h := &HeldError{Schema: db.Schema}
@@ -334,6 +334,14 @@ func StatementTimedOut(err error) bool {
 // runLockKey is the run lock's 64-bit key for a schema (distinct from the
 // keys of goose's and the views' locks, which hash another purpose).
 func runLockKey(schema string) int64 { return lockID("run", schema) }
+
+// runLockKey is the key of db's run lock: its schema's, or its scope's.
+func (db *DB) runLockKey() int64 {
+	if db.LockScope == "" {
+		return runLockKey(db.Schema)
+	}
+	return lockID("run "+db.LockScope, db.Schema)
+}
 
 // RunLockKey is the key of the run lock for a schema, for operators
 // (pg_locks: classid its high 32 bits, objid its low 32 bits, objsubid 1)

@@ -56,6 +56,7 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 			return err
 		}
 		defer db.Close()
+		db.LockScope = p.LockScope
 		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
 		return pipeline.Execute(c.Context, env, db, p)
 	})

@@ -83,8 +83,12 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 // plan fetches the reports from Graph once the run has a token and knows
 // its tenant.
 func (o *runOptions) plan() pipeline.Plan {
+	scope := ""
+	if o.tenants != nil {
+		scope = o.tenants.shard
+	}
 	return pipeline.Plan{
-		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write,
+		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write, LockScope: scope,
 		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
 			if o.tenants != nil {
 				ts := o.graph.connectTenants(ctx, o.tenants)

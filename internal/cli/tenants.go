@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ func tenantsFlags() []ucli.Flag {
 type tenantsOptions struct {
 	list    []tenants.Tenant
 	workers int
+	shard   string // "shard i/N", or "" for the whole file
 }
 
 // parseTenants reads --tenants-file and picks the shard. A mistake in the
@@ -62,10 +64,12 @@ func parseTenants(c *ucli.Context) (*tenantsOptions, error) {
 	case c.Int("shards") > 0:
 		return nil, usagef("--shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", c.Int("shards"))
 	}
+	shard := ""
 	if n > 1 {
 		list = f.Shard(i, n)
+		shard = fmt.Sprintf("shard %d/%d", i, n)
 	}
-	return &tenantsOptions{list: list, workers: c.Int("tenant-concurrency") * c.Int("concurrency")}, nil
+	return &tenantsOptions{list: list, workers: c.Int("tenant-concurrency") * c.Int("concurrency"), shard: shard}, nil
 }
 
 // connectTenants builds each tenant's credential from the flags' settings

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/m365ingest/ingest/internal/fakeclock"
 	"github.com/m365ingest/ingest/internal/graphsim"
+	"github.com/m365ingest/ingest/load"
 )
 
 const (
@@ -102,5 +106,64 @@ func TestTenantsFileMistakes(t *testing.T) {
 	}
 	if n := b.scalar(t, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, b.schema); n != "0" {
 		t.Errorf("the schema was created: the file was checked only after touching the warehouse")
+	}
+}
+
+// TestShardsRunAtOnce: shards 0/2 and 1/2 of one tenants file have run
+// locks of their own: while shard 0's run holds its lock (held in the
+// middle of its first load), shard 1's runs and loads; every tenant loads
+// once; shard 0's run ends as well.
+func TestShardsRunAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{})
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("test-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var yaml strings.Builder
+	yaml.WriteString("tenants:\n")
+	var ids []string
+	for i := range 6 {
+		id := fmt.Sprintf("5b6f3c2e-0d1a-4c7e-9f00-%012x", i+1)
+		ids = append(ids, id)
+		fmt.Fprintf(&yaml, "  - tenant_id: %s\n    auth: token\n    access_token_file: %s\n", id, token)
+	}
+	file := filepath.Join(dir, "tenants.yaml")
+	if err := os.WriteFile(file, []byte(yaml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(shard string, h hooks) (int, string, string) {
+		return b.ingestWith(t, h, append([]string{"run", "--graph-url", sim.URL(), "--tenants-file", file, "--shard", shard}, organizerReports...)...)
+	}
+	loading, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	first := make(chan string, 1)
+	go func() {
+		code, out, errOut := run("0/2", hooks{clock: clock, beforeLoad: func(ctx context.Context, f load.Fetch) {
+			once.Do(func() { close(loading); <-release })
+		}})
+		first <- fmt.Sprintf("%d\n%s\n%s", code, out, errOut)
+	}()
+	select {
+	case <-loading:
+	case <-time.After(time.Minute):
+		close(release)
+		t.Fatal("shard 0/2 never reached its first load")
+	}
+	code, out, errOut := run("1/2", hooks{clock: clock})
+	close(release)
+	if code != ExitOK || strings.Contains(errOut, "not starting") {
+		t.Errorf("shard 1/2 while 0/2 runs: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := <-first; !strings.HasPrefix(got, "0\n") {
+		t.Errorf("shard 0/2: exit %s", got)
+	}
+	for _, id := range ids {
+		if got := b.scalar(t, `SELECT count(*) FILTER (WHERE outcome = 'loaded') || '/' || count(*) FROM S.report_fetches WHERE tenant_id = $1`, id); got != "2/2" {
+			t.Errorf("tenant %s: %s reports loaded, want 2/2 (each tenant in one shard)", id, got)
+		}
 	}
 }

@@ -52,6 +52,11 @@ type Plan struct {
 	// own); its error is logged, not the run's (the metrics of a run).
 	Finished func(ctx context.Context, db Store, runID int64, d time.Duration) error
 
+	// LockScope is the part of the schema's work the run lock covers ("":
+	// all of it; "shard 1/3": one shard of a tenants file, see
+	// load.DB.LockScope).
+	LockScope string
+
 	// Partial loads a dated payload that covers fewer days than its period
 	// (load-file --partial: an excerpt, a file trimmed by hand) instead of
 	// refusing it as cut short.
