@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,6 +79,22 @@ func TestTenantsFileOneBadToken(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "TENANT") || !strings.Contains(stdout, tenantB+" ") || !strings.Contains(stdout, "failed:") {
 		t.Errorf("the summary does not show the tenants and the failure:\n%s", stdout)
+	}
+	// Every log line of a tenant's report carries the tenant, the report,
+	// the period and the run.
+	loaded := 0
+	for _, line := range strings.Split(stderr, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "report loaded" {
+			continue
+		}
+		loaded++
+		if rec["tenant"] == nil || rec["report"] == nil || rec["period"] != "D7" || rec["run_id"] == nil {
+			t.Errorf("log line without tenant, report, period or run id: %s", line)
+		}
+	}
+	if loaded != 4 {
+		t.Errorf("%d 'report loaded' log lines, want 4", loaded)
 	}
 }
 

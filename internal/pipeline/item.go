@@ -125,7 +125,7 @@ type Graph struct {
 // GraphWork is the work of a run that fetches specs for period (days long)
 // from Graph: a report an item, at most g.Concurrency at once.
 func (r *Run) GraphWork(ctx context.Context, g Graph, specs []*report.Spec, period string, days int) *Work {
-	log := r.Log.With("tenant", g.Tenant)
+	log := r.Log.With("tenant", g.Tenant, "period", period)
 	log.Info("fetching reports", "reports", len(specs), "concurrency", g.Concurrency, "force", g.Force)
 	r.countSpentBudget(ctx, log, g)
 	stop := newGraphStop(ctx)
@@ -293,7 +293,7 @@ func (r *Run) TenantsWork(ctx context.Context, tenants []Tenant, specs []*report
 	var works []*Work
 	for _, t := range tenants {
 		if t.Err != nil {
-			log := r.Log.With("tenant", t.ID)
+			log := r.Log.With("tenant", t.ID, "period", period)
 			log.Error("tenant failed", "error", t.Err)
 			err := fmt.Errorf("tenant %s: %w", t.ID, t.Err)
 			works = append(works, &Work{N: len(specs), Item: func(i int) Result {
