@@ -24,6 +24,7 @@ func metricsFlags() []ucli.Flag {
 // both or neither.
 type metricsOptions struct {
 	textfile, pushgateway, command string
+	shard                          string // "0-3" for shard 0/3 of a tenants file, "" for all
 	client                         *http.Client
 }
 
@@ -56,7 +57,7 @@ func (m metricsOptions) write(ctx context.Context, db pipeline.Store, runID int6
 		}
 	}
 	if m.pushgateway != "" {
-		return metrics.Push(m.pushgateway, m.command, reg, m.client)
+		return metrics.Push(m.pushgateway, m.command, m.shard, reg, m.client)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/pipeline"
+	"github.com/m365ingest/ingest/internal/tenants"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
@@ -76,6 +78,10 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	m, err := parseMetrics(c)
 	if err != nil {
 		return nil, err
+	}
+	if t != nil && t.shard != "" {
+		i, n, _ := tenants.ParseShard(strings.TrimPrefix(t.shard, "shard "))
+		m.shard = fmt.Sprintf("%d-%d", i, n)
 	}
 	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g, tenants: t, metrics: m}, nil
 }

@@ -42,7 +42,10 @@ func parseTenants(c *ucli.Context) (*tenantsOptions, error) {
 		}
 		return nil, nil
 	}
-	if c.IsSet("tenant-id") {
+	// On the command line only: AZURE_TENANT_ID is often set around the
+	// job (Azure workload identity's webhook sets it in the pod) and is
+	// then no mistake; each tenant's id is the file's.
+	if onCommandLine(c, "tenant-id") {
 		return nil, usagef("--tenant-id and --tenants-file: give one (the file names each tenant)")
 	}
 	f, err := tenants.Load(path)

@@ -184,3 +184,30 @@ func TestShardsRunAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsFileWithAzureTenantID: AZURE_TENANT_ID in the environment
+// (Azure workload identity's webhook sets it in the pod) is no conflict
+// with a tenants file; only --tenant-id on the command line is. Not
+// parallel: it sets the environment.
+func TestTenantsFileWithAzureTenantID(t *testing.T) {
+	t.Setenv("AZURE_TENANT_ID", tenantC)
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{})
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	file := filepath.Join(dir, "tenants.yaml")
+	if err := os.WriteFile(token, []byte("test-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("tenants:\n  - tenant_id: "+tenantA+"\n    auth: token\n    access_token_file: "+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{"run", "--graph-url", sim.URL(), "--tenants-file", file}, organizerReports...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := b.scalar(t, `SELECT count(*) FILTER (WHERE tenant_id = $1) || '/' || count(*) FROM S.report_fetches`, tenantA); got != "2/2" {
+		t.Errorf("fetches of the file's tenant / all: %s, want 2/2", got)
+	}
+}

@@ -97,13 +97,18 @@ func WriteTextfile(path string, reg *prometheus.Registry) error {
 }
 
 // Push sends the metrics to a Pushgateway at url, grouped as job "ingest"
-// with the command (run or backfill) as instance, replacing what the last
-// run pushed.
-func Push(url, command string, reg *prometheus.Registry, client *http.Client) error {
-	p := push.New(url, "ingest").Gatherer(reg).Grouping("instance", command)
-	if client != nil {
-		p = p.Client(client)
+// with the command (run or backfill) as instance and the shard ("0-3", or
+// "all" for a run of every tenant), replacing what the last run of that
+// shard pushed: shards of one night do not overwrite each other.
+func Push(url, command, shard string, reg *prometheus.Registry, client *http.Client) error {
+	if shard == "" {
+		shard = "all"
 	}
+	p := push.New(url, "ingest").Gatherer(reg).Grouping("instance", command).Grouping("shard", shard)
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second} // a gateway that hangs must not hold the job
+	}
+	p = p.Client(client)
 	if err := p.Push(); err != nil {
 		// The URL may carry a password (user:password@): never shown.
 		return fmt.Errorf("--pushgateway: %s", load.Redact(err.Error()))

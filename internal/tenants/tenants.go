@@ -27,6 +27,7 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -196,6 +197,11 @@ func Parse(path string, data []byte) (*File, error) {
 				return nil, fail(t.TenantID, s.name, fmt.Sprintf("is inline: give %s_env (an environment variable's name) or %s_file (a file's path), never the secret itself", s.name, s.name))
 			case s.env != "" && s.file != "":
 				return nil, fail(t.TenantID, s.name, fmt.Sprintf("is given twice: %s_env and %s_file; give one", s.name, s.name))
+			case s.env != "" && !envNameRE.MatchString(s.env):
+				// Most likely the secret itself, pasted: never shown.
+				return nil, fail(t.TenantID, s.name+"_env", "is not an environment variable's name (letters, digits and _, not starting with a digit); the value is not shown, in case it is the secret itself")
+			case s.file != "" && !looksLikePath(s.file):
+				return nil, fail(t.TenantID, s.name+"_file", "does not look like a file's path (absolute, or starting with ./ or ../); the value is not shown, in case it is the secret itself")
 			}
 		}
 		if t.Cloud != "" {
@@ -209,6 +215,16 @@ func Parse(path string, data []byte) (*File, error) {
 		out.Tenants = append(out.Tenants, t)
 	}
 	return out, nil
+}
+
+// envNameRE is what an environment variable's name is made of.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// looksLikePath tells a file's path from a pasted secret: a path is
+// absolute or starts with ./ or ../ (a secret rarely does, and is then
+// shown in no message anyway).
+func looksLikePath(p string) bool {
+	return filepath.IsAbs(p) || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")
 }
 
 var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)

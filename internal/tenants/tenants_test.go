@@ -54,6 +54,9 @@ func TestFileMistakes(t *testing.T) {
 		{"cloud: mars", `cloud invalid cloud "mars"`},
 		{"auth: kerberos", `auth "kerberos" is not an auth mode`},
 		{"client_scret_env: X", "line 13: unknown field client_scret_env"},
+		// A secret pasted into a reference field is refused, never shown.
+		{"client_secret_env: Xy8Q~hunter2.VALUE_abc", "client_secret_env is not an environment variable's name"},
+		{"access_token_file: eyJhbGciOi.x", "access_token_file does not look like a file's path"},
 	} {
 		data := contoso + "  - tenant_id: " + id + "\n    " + tc.tenant + "\n"
 		_, err := Parse("t.yaml", []byte(data))
