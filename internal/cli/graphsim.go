@@ -28,6 +28,7 @@ func graphSimCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "same-host-downloads", EnvVars: []string{"GRAPH_SIM_SAME_HOST_DOWNLOADS"}, Usage: "serve download links from the API's own host and port"},
 			&ucli.BoolFlag{Name: "allow-non-loopback", EnvVars: []string{"GRAPH_SIM_ALLOW_NON_LOOPBACK"}, Usage: "allow --addr and --download-addr beyond loopback, e.g. 0.0.0.0:8765 in a container (links still name loopback on a wildcard address)"},
 			&ucli.IntFlag{Name: "page-size", EnvVars: []string{"GRAPH_SIM_PAGE_SIZE"}, Usage: "split beta JSON answers into pages of this many rows (@odata.nextLink); 0 means one page"},
+			&ucli.DurationFlag{Name: "request-delay", EnvVars: []string{"GRAPH_SIM_REQUEST_DELAY"}, Usage: "add this delay before every answer (a network's and Graph's time), for measuring a run at scale"},
 			&ucli.BoolFlag{Name: "retired-skype", EnvVars: []string{"GRAPH_SIM_RETIRED_SKYPE"}, Usage: "answer the Skype for Business reports with header-only files, as Microsoft 365 does since their retirement (2021)"},
 		}, logFlags()),
 		OnUsageError: onUsage,
@@ -41,7 +42,7 @@ func graphSimCommand() *ucli.Command {
 			}
 			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log,
 				RetryAfter: c.Duration("retry-after"), SameHostDownloads: c.Bool("same-host-downloads"), PageSize: c.Int("page-size"),
-				AllowNonLoopback: c.Bool("allow-non-loopback"), RetiredSkype: c.Bool("retired-skype")}
+				AllowNonLoopback: c.Bool("allow-non-loopback"), RetiredSkype: c.Bool("retired-skype"), RequestDelay: c.Duration("request-delay")}
 			for _, v := range c.StringSlice("fault") {
 				f, err := graphsim.ParseFault(v)
 				if err != nil {

@@ -43,9 +43,10 @@ var numericRanges = map[string]numRange{
 	// status: days behind today (0: no check)
 	"max-lag": {min: 1, max: 3650, zeroIsNone: true},
 	// graph-sim
-	"latency-days": {min: 0, max: 365},
-	"retry-after":  {min: 0, max: int64(24 * time.Hour)},
-	"page-size":    {min: 0, max: 1_000_000},
+	"latency-days":  {min: 0, max: 365},
+	"retry-after":   {min: 0, max: int64(24 * time.Hour)},
+	"page-size":     {min: 0, max: 1_000_000},
+	"request-delay": {min: 0, max: int64(time.Minute)},
 }
 
 // numericValue is a numeric flag's value in c, and whether f is numeric.

@@ -556,3 +556,20 @@ func show(vs []*int64) string {
 	}
 	return fmt.Sprint(s)
 }
+
+// RequestDelay holds every answer, the API's and the download's.
+func TestRequestDelay(t *testing.T) {
+	t.Parallel()
+	const delay = 150 * time.Millisecond
+	b := setup(t, Options{RequestDelay: delay})
+	spec := report.All[0]
+	start := time.Now()
+	resp, _ := get(t, http.DefaultClient, reportURL(b.srv, "v1.0", spec.Function, "D7"), "sim-token")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %s", resp.Status)
+	}
+	// Two answers: the 302 and the download.
+	if took := time.Since(start); took < 2*delay {
+		t.Errorf("a report took %v, want at least %v (two delayed answers)", took, 2*delay)
+	}
+}

@@ -59,6 +59,10 @@ type Options struct {
 	// header line alone; beta JSON an empty value array). The other reports
 	// are served as always.
 	RetiredSkype bool
+	// RequestDelay is added before every answer, of the API and of the
+	// download host alike: a network's round trip and Graph's own time, for
+	// measuring a run at scale. 0 means none.
+	RequestDelay time.Duration
 }
 
 // ErrNotLoopback is Start's error for an address that is not loopback when
@@ -89,7 +93,8 @@ type Server struct {
 	seen    []Request       // every request the download host saw
 	apiSeen []Request       // every request the API saw
 	faults  []*pendingFault
-	retired bool // Options.RetiredSkype
+	retired bool          // Options.RetiredSkype
+	delay   time.Duration // Options.RequestDelay
 }
 
 // link is one preauthenticated download.
@@ -123,7 +128,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	if opts.Latency < 0 {
 		return nil, fmt.Errorf("graphsim: Options.Latency %d is negative", opts.Latency)
 	}
-	if opts.RetryAfter < 0 || opts.PageSize < 0 {
+	if opts.RetryAfter < 0 || opts.PageSize < 0 || opts.RequestDelay < 0 {
 		return nil, fmt.Errorf("graphsim: Options.RetryAfter %v or PageSize %d is negative", opts.RetryAfter, opts.PageSize)
 	}
 	faults, err := newPending(opts.Faults)
@@ -139,6 +144,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 		retryAfter: max(cmp.Or(opts.RetryAfter, time.Second), time.Second),
 		pageSize:   opts.PageSize,
 		retired:    opts.RetiredSkype,
+		delay:      opts.RequestDelay,
 		faults:     faults,
 	}
 	s.seed, _ = jwtclaim.Tenant(s.token)
@@ -450,6 +456,15 @@ func (s *Server) record(next http.Handler) http.Handler {
 func (s *Server) httpServer(host string, h http.Handler) *http.Server {
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.delay > 0 {
+			t := time.NewTimer(s.delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		s.log.Debug("graphsim request", "host", host, "method", r.Method, "path", r.URL.Path,
