@@ -57,7 +57,9 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		}
 		defer db.Close()
 		db.LockScope = p.LockScope
-		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: isTerminal(c.App.ErrWriter), Log: log}
+		terminal := isTerminal(c.App.ErrWriter) || hooksFrom(c.Context).terminal
+		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: terminal, Log: log,
+			Progress: newProgress(c.App.ErrWriter, terminal)}
 		return pipeline.Execute(c.Context, env, db, p)
 	})
 }

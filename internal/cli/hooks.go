@@ -26,6 +26,9 @@ type hooks struct {
 	lookPath func(file string) (string, error)
 	// beforeLoad is called just before a payload's rows are upserted.
 	beforeLoad func(ctx context.Context, f load.Fetch)
+	// terminal makes the run take stderr for a terminal (its progress bar
+	// and one-line notices), as a test's buffer never is.
+	terminal bool
 }
 
 type hooksKey struct{}

@@ -70,6 +70,15 @@ type Env struct {
 	Stdout, Stderr   io.Writer
 	StderrIsTerminal bool
 	Log              *slog.Logger
+	// Progress, when set, is told of each item as it ends, from the start
+	// of the work to its end (a progress bar on a terminal).
+	Progress func(total int, noun string) Progress
+}
+
+// Progress follows a run's items as they end.
+type Progress interface {
+	Done(r Result) // an item ended (from any worker)
+	Close()        // the work ended
 }
 
 // Run is a run once recorded: what Prepare and the items work with.
@@ -182,14 +191,24 @@ func Execute(ctx context.Context, env Env, db Store, p Plan) error {
 		return err
 	}
 	results := make([]Result, w.N)
+	var progress Progress
+	if env.Progress != nil {
+		progress = env.Progress(w.N, p.Noun)
+	}
 	ForEach(w.Workers, w.N, func(i int) {
 		results[i] = w.Item(i)
+		if progress != nil {
+			progress.Done(results[i])
+		}
 		if errors.Is(results[i].Err, load.ErrLockLost) {
 			stop(results[i].Err) // the other items stop, as for a signal
 		}
 	})
 	if w.Done != nil {
 		w.Done()
+	}
+	if progress != nil {
+		progress.Close()
 	}
 	summarize := func(results []Result) error { return Summarize(results, p.Noun) }
 	if w.Summarize != nil {

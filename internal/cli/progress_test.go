@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/m365ingest/ingest/internal/fakeclock"
+	"github.com/m365ingest/ingest/internal/graphsim"
+)
+
+// TestProgressBar: on a terminal, a run draws its progress on stderr:
+// items done of the total, rows, failures; not on a file or a pipe, where
+// the logs say it all.
+func TestProgressBar(t *testing.T) {
+	t.Parallel()
+	for _, terminal := range []bool{true, false} {
+		b := setup(t)
+		clock := fakeclock.New(asOf)
+		sim := simOn(t, clock, graphsim.Options{})
+		code, out, errOut := b.ingestWith(t, hooks{clock: clock, terminal: terminal}, append([]string{"run", "--graph-url", sim.URL(),
+			"--access-token", "test-token", "--tenant-id", tenant, "--log-level", "error"}, organizerReports...)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		drawn := strings.Contains(errOut, "2/2") && strings.Contains(errOut, "reports: 14 rows, 0 failed")
+		if drawn != terminal {
+			t.Errorf("terminal %v: progress drawn %v:\n%q", terminal, drawn, errOut)
+		}
+	}
+}
