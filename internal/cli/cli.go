@@ -130,12 +130,20 @@ func newApp(stdout, stderr io.Writer, version string) *ucli.App {
 			statusCommand(),
 			grantReaderCommand(),
 			graphSimCommand(),
+			configCommand(),
 		},
 		Metadata: map[string]any{"version": version},
 	}
 	// One rule for the numeric flags of every command.
+	// --config for every command, applied before anything reads the flags.
 	for _, cmd := range app.Commands {
-		cmd.Before = checkNumbers
+		cmd.Flags = append(cmd.Flags, configFlag())
+		cmd.Before = func(c *ucli.Context) error {
+			if err := applyConfig(c); err != nil {
+				return err
+			}
+			return checkNumbers(c)
+		}
 	}
 	return app
 }
