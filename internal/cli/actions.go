@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/internal/pipeline"
+	"github.com/m365ingest/ingest/internal/text"
 	"github.com/m365ingest/ingest/load"
 )
 
@@ -50,7 +54,7 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		p.Now = h.clock.Now
 	}
 	p.BeforeLoad = h.beforeLoad
-	return later(c, func() error {
+	once := func() error {
 		db, err := openDB(c, log)
 		if err != nil {
 			return err
@@ -61,7 +65,50 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: terminal, Log: log,
 			Progress: newProgress(c.App.ErrWriter, terminal)}
 		return pipeline.Execute(c.Context, env, db, p)
-	})
+	}
+	if hasFlag(c.Command, "daily-at") && c.String("daily-at") != "" {
+		at, _ := parseDailyAt(c.String("daily-at")) // parseRun checked it
+		return later(c, func() error { return daily(c, log, at, once) })
+	}
+	return later(c, once)
+}
+
+// daily runs once every day at the time of day at (UTC), staying up in
+// between: the schedule of a container that has no cron (run --daily-at).
+// A run that fails is logged and the next one comes all the same; a signal
+// ends the wait, exit 0.
+func daily(c *ucli.Context, log *slog.Logger, at time.Duration, once func() error) error {
+	h := hooksFrom(c.Context)
+	var clock extract.Clock = extract.RealClock{}
+	if h.clock != nil {
+		clock = h.clock
+	}
+	for n := 0; h.maxRuns == 0 || n < h.maxRuns; n++ {
+		now := clock.Now().UTC()
+		next := now.Truncate(24 * time.Hour).Add(at)
+		if !next.After(now) {
+			next = next.Add(24 * time.Hour)
+		}
+		log.Info("waiting for the next run", "at", next.Format(time.RFC3339))
+		if err := clock.Sleep(c.Context, next.Sub(now)); err != nil {
+			log.Info("stopping: no run is going", "cause", context.Cause(c.Context))
+			return nil
+		}
+		if err := once(); err != nil {
+			log.Error("scheduled run failed", "error", err)
+			fmt.Fprintf(c.App.ErrWriter, "ingest: %s\n", text.OneLine(err.Error()))
+		}
+	}
+	return nil
+}
+
+// parseDailyAt reads --daily-at HH:MM (UTC) as the time since midnight.
+func parseDailyAt(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, usagef("invalid --daily-at %q: want a UTC time of day such as 03:30", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // openDB connects and binds the schema. A *load.ConfigError it returns

@@ -77,7 +77,7 @@ func composeEnvironment(t *testing.T, compose, service string) map[string]string
 			break
 		}
 		switch {
-		case l == "    environment:":
+		case l == "    environment:" || strings.HasPrefix(l, "    environment: &"): // an anchor other services reuse
 			in = true
 		case strings.HasPrefix(l, "    ") && !strings.HasPrefix(l, "     "):
 			in = false

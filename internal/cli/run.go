@@ -21,9 +21,11 @@ import (
 func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Command {
 	period := &ucli.StringFlag{Name: "period", Value: defaultPeriod, EnvVars: periodEnv, Usage: "D7, D30, D90 or D180"}
 	return &ucli.Command{
-		Name:         name,
-		Usage:        usage,
-		Flags:        flags(graphFlags(period), tenantsFlags(), dbFlags(), lockFlags(), metricsFlags(), logFlags()),
+		Name:  name,
+		Usage: usage,
+		Flags: flags(graphFlags(period), tenantsFlags(), dbFlags(), lockFlags(), metricsFlags(), logFlags(), []ucli.Flag{
+			&ucli.StringFlag{Name: "daily-at", EnvVars: []string{"INGEST_DAILY_AT"}, Usage: "stay up and run every day at this UTC time `HH:MM` (a container's schedule, without cron); a signal ends the wait"},
+		}),
 		OnUsageError: onUsage,
 		Action:       loading(func(c *ucli.Context) (*runOptions, error) { return parseRun(c, defaultPeriod) }),
 	}
@@ -70,6 +72,11 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	t, err := parseTenants(c)
 	if err != nil {
 		return nil, err
+	}
+	if at := c.String("daily-at"); at != "" {
+		if _, err := parseDailyAt(at); err != nil {
+			return nil, err
+		}
 	}
 	g, err := parseGraph(c, log)
 	if err != nil {
