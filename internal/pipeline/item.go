@@ -330,8 +330,9 @@ func (r *Run) TenantsWork(ctx context.Context, tenants []Tenant, specs []*report
 			a := order[i]
 			sems[a.tenant] <- struct{}{}
 			defer func() { <-sems[a.tenant] }()
+			start := time.Now() // not the wait for the tenant's turn
 			res := works[a.tenant].Item(a.item)
-			res.Tenant = tenants[a.tenant].ID
+			res.Tenant, res.Duration = tenants[a.tenant].ID, time.Since(start)
 			return res
 		},
 		Done: func() {

@@ -196,7 +196,11 @@ func Execute(ctx context.Context, env Env, db Store, p Plan) error {
 		progress = env.Progress(w.N, p.Noun)
 	}
 	ForEach(w.Workers, w.N, func(i int) {
+		start := time.Now()
 		results[i] = w.Item(i)
+		if results[i].Duration == 0 {
+			results[i].Duration = time.Since(start)
+		}
 		if progress != nil {
 			progress.Done(results[i])
 		}

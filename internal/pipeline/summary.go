@@ -24,6 +24,8 @@ type Result struct {
 	Counts  load.Counts
 	Err     error
 	NoData  bool // empty, and the report's table has no row of the tenant
+	// Duration is how long the item took, fetch to load (0 when unknown).
+	Duration time.Duration
 }
 
 // RejectedError is the error of a run that Graph stopped by rejecting its
@@ -155,18 +157,22 @@ func PrintResults(w io.Writer, e End) {
 	if tenants {
 		fmt.Fprint(tw, "TENANT\t")
 	}
-	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED")
+	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED\tDURATION")
 	noData := false
 	for _, r := range e.Results {
 		outcome := r.Outcome
 		if r.NoData {
 			outcome, noData = outcome+" (!)", true
 		}
+		took := "-"
+		if r.Duration > 0 {
+			took = r.Duration.Round(time.Millisecond).String()
+		}
 		if r.Err != nil || r.Outcome == "not_modified" {
-			fmt.Fprintf(tw, "%s%s\t%s\t-\t-\t-\t-\t-\n", tenantCol(r), r.Report, outcome)
+			fmt.Fprintf(tw, "%s%s\t%s\t-\t-\t-\t-\t-\t%s\n", tenantCol(r), r.Report, outcome, took)
 			continue
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%d\t%d\t%d\n", tenantCol(r), r.Report, outcome, r.Counts.Parsed, r.Counts.Inserted, r.Counts.Updated, r.Counts.Unchanged, r.Counts.Restated)
+		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", tenantCol(r), r.Report, outcome, r.Counts.Parsed, r.Counts.Inserted, r.Counts.Updated, r.Counts.Unchanged, r.Counts.Restated, took)
 	}
 	tw.Flush()
 	if noData {
