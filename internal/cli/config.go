@@ -80,20 +80,45 @@ func applyConfig(c *ucli.Context) error {
 		if key == "database-url" && load.HasPassword(value) {
 			return usagef("--config %s: database-url holds a password: use PGPASSWORD or PGPASSFILE; the value is not shown", path)
 		}
-		var flag ucli.Flag
-		for _, f := range c.Command.Flags {
-			if f.Names()[0] == key {
-				flag = f
-			}
-		}
+		flag := flagOf(c.Command, key)
 		if flag == nil || onCommandLine(c, key) || fromEnv(c, flag) != "" {
 			continue // another command's key, or set by a stronger source
+		}
+		// A key means what it means for run (the nightly job): a flag of the
+		// same name that reads other variables means something else here
+		// (backfill's --period reads none, so that a shared file cannot
+		// shrink a backfill; load-file's --format is the file's).
+		if ref := flagOf(runCommand("run", "", "D7", "INGEST_PERIOD"), key); ref != nil && !slices.Equal(envVars(ref), envVars(flag)) {
+			continue
+		}
+		// A secret given by the environment or the command line wins over
+		// the file's path to it (client-secret-file and the others).
+		if base, ok := strings.CutSuffix(key, "-file"); ok && slices.Contains(inlineSecrets, base) {
+			if bf := flagOf(c.Command, base); bf != nil && (onCommandLine(c, base) || fromEnv(c, bf) != "") {
+				continue
+			}
 		}
 		if err := c.Set(key, value); err != nil {
 			return usagef("--config %s: %s: %v", path, key, err)
 		}
 		set, _ := c.App.Metadata[configuredKey].([]string)
 		c.App.Metadata[configuredKey] = append(set, key)
+	}
+	return nil
+}
+
+func flagOf(cmd *ucli.Command, name string) ucli.Flag {
+	for _, f := range cmd.Flags {
+		if f.Names()[0] == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func envVars(f ucli.Flag) []string {
+	if e, ok := f.(interface{ GetEnvVars() []string }); ok {
+		return e.GetEnvVars()
 	}
 	return nil
 }
@@ -152,9 +177,8 @@ func configCommand() *ucli.Command {
 			if slices.Contains(inlineSecrets, name) && value != "" {
 				value = "(set, redacted)"
 			}
-			if name == "database-url" {
-				value = load.Redact(value)
-			}
+			// A password in any URL or DSN (database, Pushgateway, Graph).
+			value = load.Redact(value)
 			fmt.Fprintf(w, "--%s\t%s\t%s\n", name, value, from)
 		}
 		if err := w.Flush(); err != nil {

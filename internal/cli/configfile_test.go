@@ -82,3 +82,31 @@ func TestRunReadsConfig(t *testing.T) {
 		t.Errorf("reports fetched: %s, want the config file's", got)
 	}
 }
+
+// TestConfigSharedFile: a file shared by every command sets a key only
+// where it means what it means for run: backfill keeps D180 (its --period
+// reads no variable) and load-file's --format stays its own; a secret from
+// the environment wins over the file's path to it; ingest config never
+// shows a password of any URL. Not parallel: it sets the environment.
+func TestConfigSharedFile(t *testing.T) {
+	path := writeConfig(t, "period: D7\nformat: json\napi-version: beta\naccess-token-file: /nonexistent/token\npushgateway: http://user:s3cr3t@pg:9091\n")
+	t.Setenv("GRAPH_ACCESS_TOKEN", "from-env")
+	b := setupFresh(t)
+	code, out, errOut := b.ingest(t, "config", "--config", path, "--tenant-id", tenant)
+	if code != ExitOK {
+		t.Fatalf("config: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{`--period\s+D7\s+config file`, `--access-token\s+\(set, redacted\)\s+GRAPH_ACCESS_TOKEN`, `--access-token-file\s+default`, `--pushgateway\s+http://user:xxxxx@pg:9091`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("ingest config lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, "s3cr3t") || strings.Contains(out+errOut, "from-env") {
+		t.Errorf("a secret is shown:\n%s\n%s", out, errOut)
+	}
+	// backfill: D180, not the file's D7.
+	code, out, errOut = b.ingest(t, "backfill", "--config", path, "--tenant-id", tenant, "--graph-url", "http://127.0.0.1:1", "--max-retry-wait", "1s", "--request-timeout", "1s", "--max-attempts", "1")
+	if !strings.Contains(out+errOut, "D180") || strings.Contains(out+errOut, "period D7") {
+		t.Errorf("backfill took the file's period (exit %d):\n%s\n%s", code, out, errOut)
+	}
+}
