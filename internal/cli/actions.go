@@ -94,6 +94,9 @@ func daily(c *ucli.Context, log *slog.Logger, at time.Duration, once func() erro
 			log.Info("stopping: no run is going", "cause", context.Cause(c.Context))
 			return nil
 		}
+		if h.beforeRun != nil {
+			h.beforeRun()
+		}
 		if err := once(); err != nil {
 			log.Error("scheduled run failed", "error", err)
 			fmt.Fprintf(c.App.ErrWriter, "ingest: %s\n", text.OneLine(err.Error()))

@@ -27,7 +27,9 @@ func TestComposePassesEveryVariable(t *testing.T) {
 			for _, f := range c.Flags {
 				if v, ok := f.(interface{ GetEnvVars() []string }); ok {
 					for _, e := range v.GetEnvVars() {
-						if !strings.HasPrefix(e, "GRAPH_SIM_") && !slices.Contains(want, e) {
+						// INGEST_DAILY_AT is the nightly profile's command's, never
+						// passed: the one-shot ingest service would never end.
+						if !strings.HasPrefix(e, "GRAPH_SIM_") && e != "INGEST_DAILY_AT" && !slices.Contains(want, e) {
 							want = append(want, e)
 						}
 					}

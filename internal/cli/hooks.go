@@ -29,8 +29,10 @@ type hooks struct {
 	// terminal makes the run take stderr for a terminal (its progress bar
 	// and one-line notices), as a test's buffer never is.
 	terminal bool
-	// maxRuns ends run --daily-at after this many runs (0: never).
-	maxRuns int
+	// maxRuns ends run --daily-at after this many runs (0: never);
+	// beforeRun is called before each of them.
+	maxRuns   int
+	beforeRun func()
 }
 
 type hooksKey struct{}

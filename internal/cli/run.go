@@ -131,6 +131,10 @@ type graphOptions struct {
 	base        auth.Options
 	graphURLSet bool // --graph-url given: every tenant's cloud is served there
 	newClient   func(graphURL string, tokens extract.TokenSource) pipeline.Graph
+
+	// rebuild, for run --daily-at, builds the credential again before each
+	// run: a token or secret file rotated since the last night is read anew.
+	rebuild func(ctx context.Context) (*auth.Credential, error)
 }
 
 // parseGraph validates the Graph flags and builds the credential, without
@@ -181,12 +185,28 @@ func parseGraph(c *ucli.Context, log *slog.Logger) (*graphOptions, error) {
 		return nil, err
 	}
 	o.graph = o.newClient(graphURL, o.cred.Tokens)
+	if c.String("daily-at") != "" {
+		o.rebuild = func(ctx context.Context) (*auth.Credential, error) {
+			ao, err := authOptions(c, cl, h, log)
+			if err != nil {
+				return nil, err
+			}
+			return auth.Build(ctx, ao)
+		}
+	}
 	return o, nil
 }
 
 // connect asks for the token and resolves the tenant (see
 // auth.Credential.Connect): the Graph side of the run, ready.
 func (o *graphOptions) connect(ctx context.Context, log *slog.Logger) (pipeline.Graph, error) {
+	if o.rebuild != nil {
+		cred, err := o.rebuild(ctx)
+		if err != nil {
+			return pipeline.Graph{}, err
+		}
+		o.cred, o.graph = cred, o.newClient(o.graphURL, cred.Tokens)
+	}
 	tenant, err := o.cred.Connect(ctx)
 	if err != nil {
 		return pipeline.Graph{}, err
