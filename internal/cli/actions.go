@@ -63,7 +63,7 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		db.LockScope = p.LockScope
 		terminal := isTerminal(c.App.ErrWriter) || hooksFrom(c.Context).terminal
 		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: terminal, Log: log,
-			Progress: newProgress(c.App.ErrWriter, terminal)}
+			Progress: newProgress(c, terminal)}
 		return pipeline.Execute(c.Context, env, db, p)
 	}
 	if hasFlag(c.Command, "daily-at") && c.String("daily-at") != "" {

@@ -23,10 +23,10 @@ func newLogger(c *ucli.Context) (*slog.Logger, error) {
 	case "json":
 		log = slog.New(slog.NewJSONHandler(w, opts))
 	case "text":
-		log = slog.New(slog.NewTextHandler(w, opts))
+		log = slog.New(slog.NewTextHandler(termOf(c), opts))
 	case "auto", "":
 		if isTerminal(w) {
-			log = slog.New(slog.NewTextHandler(w, opts))
+			log = slog.New(slog.NewTextHandler(termOf(c), opts))
 		} else {
 			log = slog.New(slog.NewJSONHandler(w, opts))
 		}

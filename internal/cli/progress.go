@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
+
+	ucli "github.com/urfave/cli/v2"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -24,11 +27,14 @@ type progressBar struct {
 }
 
 // newProgress is pipeline.Env.Progress for stderr: a bar when it is a
-// terminal, nothing otherwise (the logs say it all).
-func newProgress(w io.Writer, terminal bool) func(total int, noun string) pipeline.Progress {
-	if !terminal {
+// terminal and the logs are text (drawn through termOf, so that a log
+// record never lands on the bar's line), nothing otherwise: JSON logs are
+// for a machine, and off a terminal the logs say it all.
+func newProgress(c *ucli.Context, terminal bool) func(total int, noun string) pipeline.Progress {
+	if !terminal || c.String("log-format") == "json" {
 		return nil
 	}
+	w := barWriter{termOf(c)}
 	return func(total int, noun string) pipeline.Progress {
 		p := &progressBar{noun: noun}
 		p.bar = progressbar.NewOptions(total,
@@ -64,4 +70,56 @@ func (p *progressBar) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bar.Finish()
+}
+
+// termLines keeps a progress bar and log records apart on one terminal: a
+// record clears the bar's line, is written, and the bar is drawn again
+// below it.
+type termLines struct {
+	mu  sync.Mutex
+	w   io.Writer
+	bar []byte // the bar as last drawn, empty when there is none
+}
+
+// termOf is the app's terminal writer (one per run of the app).
+func termOf(c *ucli.Context) *termLines {
+	t, ok := c.App.Metadata["term"].(*termLines)
+	if !ok {
+		t = &termLines{w: c.App.ErrWriter}
+		c.App.Metadata["term"] = t
+	}
+	return t
+}
+
+// Write writes a log record.
+func (t *termLines) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.bar) > 0 {
+		io.WriteString(t.w, "\r\033[K")
+	}
+	n, err := t.w.Write(p)
+	if len(t.bar) > 0 {
+		t.w.Write(t.bar)
+	}
+	return n, err
+}
+
+// barWriter is where the bar draws itself: what follows its last carriage
+// return is the line to draw again after a record; a newline ends it.
+type barWriter struct{ t *termLines }
+
+func (b barWriter) Write(p []byte) (int, error) {
+	t := b.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i := bytes.LastIndexByte(p, '\r'); i >= 0 {
+		t.bar = append(t.bar[:0], p[i:]...)
+	} else {
+		t.bar = append(t.bar, p...)
+	}
+	if bytes.HasSuffix(p, []byte("\n")) {
+		t.bar = t.bar[:0]
+	}
+	return t.w.Write(p)
 }
