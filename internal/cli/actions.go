@@ -61,7 +61,7 @@ func execute(c *ucli.Context, log *slog.Logger, p pipeline.Plan) error {
 		}
 		defer db.Close()
 		db.LockScope = p.LockScope
-		terminal := isTerminal(c.App.ErrWriter) || hooksFrom(c.Context).terminal
+		terminal := isTerminal(c.App.ErrWriter) || h.terminal
 		env := pipeline.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, StderrIsTerminal: terminal, Log: log,
 			Progress: newProgress(c, terminal)}
 		return pipeline.Execute(c.Context, env, db, p)

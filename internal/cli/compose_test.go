@@ -25,13 +25,11 @@ func TestComposePassesEveryVariable(t *testing.T) {
 	walk = func(cmds []*ucli.Command) {
 		for _, c := range cmds {
 			for _, f := range c.Flags {
-				if v, ok := f.(interface{ GetEnvVars() []string }); ok {
-					for _, e := range v.GetEnvVars() {
-						// INGEST_DAILY_AT is the nightly profile's command's, never
-						// passed: the one-shot ingest service would never end.
-						if !strings.HasPrefix(e, "GRAPH_SIM_") && e != "INGEST_DAILY_AT" && !slices.Contains(want, e) {
-							want = append(want, e)
-						}
+				for _, e := range envVars(f) {
+					// INGEST_DAILY_AT is the nightly profile's command's, never
+					// passed: the one-shot ingest service would never end.
+					if !strings.HasPrefix(e, "GRAPH_SIM_") && e != "INGEST_DAILY_AT" && !slices.Contains(want, e) {
+						want = append(want, e)
 					}
 				}
 			}

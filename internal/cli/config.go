@@ -59,6 +59,8 @@ func applyConfig(c *ucli.Context) error {
 		return usagef("--config %s: not a YAML map of flag names: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	known := configKeys(c.App)
+	// What each key means for run, the nightly job (see below).
+	reference := runCommand("run", "", "D7", "INGEST_PERIOD")
 	names := make([]string, 0, len(doc))
 	for k := range doc {
 		names = append(names, k)
@@ -88,7 +90,7 @@ func applyConfig(c *ucli.Context) error {
 		// same name that reads other variables means something else here
 		// (backfill's --period reads none, so that a shared file cannot
 		// shrink a backfill; load-file's --format is the file's).
-		if ref := flagOf(runCommand("run", "", "D7", "INGEST_PERIOD"), key); ref != nil && !slices.Equal(envVars(ref), envVars(flag)) {
+		if ref := flagOf(reference, key); ref != nil && !slices.Equal(envVars(ref), envVars(flag)) {
 			continue
 		}
 		// A secret given by the environment or the command line wins over
@@ -101,24 +103,7 @@ func applyConfig(c *ucli.Context) error {
 		if err := c.Set(key, value); err != nil {
 			return usagef("--config %s: %s: %v", path, key, err)
 		}
-		set, _ := c.App.Metadata[configuredKey].([]string)
-		c.App.Metadata[configuredKey] = append(set, key)
-	}
-	return nil
-}
-
-func flagOf(cmd *ucli.Command, name string) ucli.Flag {
-	for _, f := range cmd.Flags {
-		if f.Names()[0] == name {
-			return f
-		}
-	}
-	return nil
-}
-
-func envVars(f ucli.Flag) []string {
-	if e, ok := f.(interface{ GetEnvVars() []string }); ok {
-		return e.GetEnvVars()
+		c.App.Metadata[configuredKey] = append(configuredOf(c), key)
 	}
 	return nil
 }

@@ -149,11 +149,9 @@ func rawFlagValue(cmd *ucli.Command, f ucli.Flag, args []string) (raw, env strin
 	if found {
 		return raw, "", true
 	}
-	if ef, ok := f.(interface{ GetEnvVars() []string }); ok {
-		for _, e := range ef.GetEnvVars() {
-			if v, ok := os.LookupEnv(e); ok {
-				return v, e, true
-			}
+	for _, e := range envVars(f) {
+		if v, ok := os.LookupEnv(e); ok {
+			return v, e, true
 		}
 	}
 	return "", "", false

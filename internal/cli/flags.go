@@ -103,11 +103,22 @@ func jsonFlag() ucli.Flag {
 	return &ucli.BoolFlag{Name: "json", EnvVars: []string{"INGEST_JSON"}, Usage: "print JSON instead of tables (field names as the README lists them)"}
 }
 
-func hasFlag(cmd *ucli.Command, name string) bool {
+func hasFlag(cmd *ucli.Command, name string) bool { return flagOf(cmd, name) != nil }
+
+// flagOf is cmd's flag of that name, or nil.
+func flagOf(cmd *ucli.Command, name string) ucli.Flag {
 	for _, f := range cmd.Flags {
 		if f.Names()[0] == name {
-			return true
+			return f
 		}
 	}
-	return false
+	return nil
+}
+
+// envVars are the environment variables a flag reads.
+func envVars(f ucli.Flag) []string {
+	if e, ok := f.(interface{ GetEnvVars() []string }); ok {
+		return e.GetEnvVars()
+	}
+	return nil
 }

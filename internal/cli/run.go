@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/m365ingest/ingest/extract"
 	"github.com/m365ingest/ingest/internal/auth"
 	"github.com/m365ingest/ingest/internal/pipeline"
-	"github.com/m365ingest/ingest/internal/tenants"
 	"github.com/m365ingest/ingest/load"
 	"github.com/m365ingest/ingest/report"
 )
@@ -86,22 +84,15 @@ func parseRun(c *ucli.Context, defaultPeriod string) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t != nil && t.shard != "" {
-		i, n, _ := tenants.ParseShard(strings.TrimPrefix(t.shard, "shard "))
-		m.shard = fmt.Sprintf("%d-%d", i, n)
-	}
+	m.shard = t.metricsShard()
 	return &runOptions{log: log, period: period, days: days, specs: specs, graph: g, tenants: t, metrics: m}, nil
 }
 
 // plan fetches the reports from Graph once the run has a token and knows
 // its tenant.
 func (o *runOptions) plan() pipeline.Plan {
-	scope := ""
-	if o.tenants != nil {
-		scope = o.tenants.shard
-	}
 	return pipeline.Plan{
-		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write, LockScope: scope,
+		Run: load.Run{Period: o.period}, Noun: "reports", Finished: o.metrics.write, LockScope: o.tenants.lockScope(),
 		Prepare: func(ctx context.Context, r *pipeline.Run) (*pipeline.Work, error) {
 			if o.tenants != nil {
 				ts := o.graph.connectTenants(ctx, o.tenants)

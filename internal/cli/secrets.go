@@ -62,11 +62,7 @@ func fromEnv(c *ucli.Context, f ucli.Flag) string {
 	if onCommandLine(c, f.Names()[0]) {
 		return ""
 	}
-	ef, ok := f.(interface{ GetEnvVars() []string })
-	if !ok {
-		return ""
-	}
-	for _, e := range ef.GetEnvVars() {
+	for _, e := range envVars(f) {
 		if _, ok := os.LookupEnv(e); ok {
 			return e
 		}

@@ -28,7 +28,26 @@ func tenantsFlags() []ucli.Flag {
 type tenantsOptions struct {
 	list    []tenants.Tenant
 	workers int
-	shard   string // "shard i/N", or "" for the whole file
+	// shard i of shards (n > 1), or n 1 for the whole file.
+	i, n int
+}
+
+// lockScope is the run lock's scope (load.DB.LockScope): "shard i/N", or
+// "" for the whole file.
+func (t *tenantsOptions) lockScope() string {
+	if t == nil || t.n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("shard %d/%d", t.i, t.n)
+}
+
+// metricsShard is the shard's Pushgateway grouping label: "i-N", or "" for
+// the whole file.
+func (t *tenantsOptions) metricsShard() string {
+	if t == nil || t.n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", t.i, t.n)
 }
 
 // parseTenants reads --tenants-file and picks the shard. A mistake in the
@@ -67,12 +86,10 @@ func parseTenants(c *ucli.Context) (*tenantsOptions, error) {
 	case c.Int("shards") > 0:
 		return nil, usagef("--shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", c.Int("shards"))
 	}
-	shard := ""
 	if n > 1 {
 		list = f.Shard(i, n)
-		shard = fmt.Sprintf("shard %d/%d", i, n)
 	}
-	return &tenantsOptions{list: list, workers: c.Int("tenant-concurrency") * c.Int("concurrency"), shard: shard}, nil
+	return &tenantsOptions{list: list, workers: c.Int("tenant-concurrency") * c.Int("concurrency"), i: i, n: n}, nil
 }
 
 // connectTenants builds each tenant's credential from the flags' settings
