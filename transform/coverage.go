@@ -52,11 +52,7 @@ func (b *rowBuilder) checkCoverage(rows []Row) error {
 	}
 	for _, k := range order {
 		g := groups[k]
-		var of []string
-		for i, d := range b.spec.Dims {
-			of = append(of, fmt.Sprintf("%s %q", d.Header, g[0].Values[i].S))
-		}
-		if err := b.covers(g, strings.Join(of, ", ")+": "); err != nil {
+		if err := b.covers(g, b.dimsText(g[0].Values)+": "); err != nil {
 			return err
 		}
 	}

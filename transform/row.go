@@ -274,13 +274,9 @@ func (b *rowBuilder) unique(row Row, line int) error {
 	if b.opts.Format == report.JSON {
 		what = "record"
 	}
-	var of []string
-	for i, d := range b.spec.Dims {
-		of = append(of, fmt.Sprintf("%s %q", d.Header, row.Values[i].S))
-	}
 	dims := ""
-	if len(of) > 0 {
-		dims = " and " + strings.Join(of, ", ")
+	if len(b.spec.Dims) > 0 {
+		dims = " and " + b.dimsText(row.Values)
 	}
 	switch {
 	case b.spec.NoPeriod:
@@ -295,6 +291,15 @@ func (b *rowBuilder) unique(row Row, line int) error {
 }
 
 // dimsKey is a row's key with its dimensions, as a map key.
+// dimsText names a row's dimensions for an error: Site Type "Team", ...
+func (b *rowBuilder) dimsText(values []Value) string {
+	of := make([]string, len(b.spec.Dims))
+	for i, d := range b.spec.Dims {
+		of[i] = fmt.Sprintf("%s %q", d.Header, values[i].S)
+	}
+	return strings.Join(of, ", ")
+}
+
 func dimsKey(key int64, dims []Value) string {
 	var b strings.Builder
 	b.WriteString(strconv.FormatInt(key, 36))
