@@ -24,7 +24,7 @@ TEST_PARALLEL ?= 8
 VERSION := $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)")
 
-.PHONY: help build demo test lint bench fuzz contract clean
+.PHONY: help build demo test lint bench microbench fuzz contract clean
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -46,7 +46,11 @@ lint: ## go vet and the gofmt check
 	bad=$$( [ -z "$$files" ] || gofmt -l $$files ); \
 	if [ -n "$$bad" ]; then echo "gofmt: these files need formatting (run gofmt -w on them):"; echo "$$bad"; exit 1; fi
 
-bench: ## run the benchmarks against Postgres
+bench: build ## measure the load path and a whole run against this machine's limits (bench/README.md)
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)"; export DATABASE_URL; \
+	$(GO) run ./bench -ingest bin/ingest $(BENCHFLAGS)
+
+microbench: ## run the Go benchmarks (go test -bench) against Postgres
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)"; export DATABASE_URL; \
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

@@ -60,6 +60,7 @@ type DB struct {
 	LockScope string
 	log       *slog.Logger
 	run       runState // the run lock and the statement timeout (lock.go)
+	copyAll   bool     // copy every payload into a staging table (tests of that way; see merge)
 }
 
 // ConfigError is bad configuration, not a failure of the server: a database
@@ -78,6 +79,15 @@ func (e *ConfigError) Error() string { return e.msg }
 // the URL itself: only the host, port, database and user as pgx parsed them,
 // never any part of the password.
 func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, error) {
+	return ConnectLoads(ctx, url, schema, log, 0)
+}
+
+// ConnectLoads is Connect for a run that loads up to loads payloads at once:
+// unless the URL sets pool_max_conns, the pool has room for them besides
+// the run lock's connection and one for the run's own bookkeeping (pgx's
+// default, 4 or the number of CPUs, left a run of --concurrency 4 loading
+// 3 at once).
+func ConnectLoads(ctx context.Context, url, schema string, log *slog.Logger, loads int) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -95,10 +105,21 @@ func Connect(ctx context.Context, url, schema string, log *slog.Logger) (*DB, er
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	// Every statement is planned for its parameters: pgx prepares and caches
+	// statements per connection, and a generic plan of a payload's merge
+	// made while the report's table was small (a scan of all of it) would
+	// stay while the table grows; planning a statement is a fraction of a
+	// millisecond.
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	// A run holds one connection for its lock and needs others to migrate
 	// and load: fewer than 3 would wait forever while holding the lock.
 	if cfg.MaxConns < 3 {
 		cfg.MaxConns = 3
+	}
+	if loads > 0 && !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, int32(min(loads, 64))+2)
 	}
 	cc := cfg.ConnConfig
 	log.Debug("connecting to the warehouse", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User, "schema", schema)

@@ -48,7 +48,7 @@ func createTable(s *report.Spec) string {
 		}
 	}
 	cols = append(cols, col{"loaded_at", "timestamptz NOT NULL DEFAULT now()"}, col{"changed_at", "timestamptz NOT NULL DEFAULT now()"},
-		col{"run_id", "bigint      REFERENCES ingest_runs"})
+		col{"run_id", "bigint"}) // no foreign key: see migration 00015
 	width := 0
 	for _, c := range cols {
 		width = max(width, len(c.name))

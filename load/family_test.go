@@ -47,9 +47,9 @@ func TestEveryReportHasItsTable(t *testing.T) {
 // TestUpsertSnapshot: the device usage distribution has no report date; its
 // rows are keyed by (tenant, refresh date, period), and the upsert rule holds
 // for that key.
-func TestUpsertSnapshot(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
+func TestUpsertSnapshot(t *testing.T) { bothWays(t, setup, testUpsertSnapshot) }
+
+func testUpsertSnapshot(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	spec, err := report.Lookup("skype-device-usage-distribution-user-counts")
 	if err != nil {

@@ -14,9 +14,9 @@ import (
 // Type), a report without a period keyed by refresh date and dimension
 // (the activations), and a dated report without a Report Period (Teams
 // team counts).
-func TestUpsertKeyShapes(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
+func TestUpsertKeyShapes(t *testing.T) { bothWays(t, setup, testUpsertKeyShapes) }
+
+func testUpsertKeyShapes(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	upsert := func(name string, rows ...transform.Row) [4]int {
 		t.Helper()

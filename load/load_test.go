@@ -63,6 +63,24 @@ func setupIn(t *testing.T, url, schema string) *bundle {
 	return &bundle{db: db, spec: spec, run: run}
 }
 
+// bothWays runs a test of the upsert rule once for each way a payload's
+// rows reach its merge statement: as arrays bound to it (up to arrayRows
+// rows) and copied into the staging table (a larger payload).
+func bothWays(t *testing.T, setup func(*testing.T) *bundle, test func(*testing.T, *bundle)) {
+	t.Parallel()
+	for _, way := range []struct {
+		name    string
+		copyAll bool
+	}{{"arrays", false}, {"copy", true}} {
+		t.Run(way.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.db.copyAll = way.copyAll
+			test(t, b)
+		})
+	}
+}
+
 func day(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 
 func row(refresh, date string, vals ...int64) transform.Row {
@@ -98,9 +116,9 @@ func (b *bundle) table(t *testing.T) string {
 	return s
 }
 
-func TestUpsertRule(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
+func TestUpsertRule(t *testing.T) { bothWays(t, setup, testUpsertRule) }
+
+func testUpsertRule(t *testing.T, b *bundle) {
 	ctx := context.Background()
 
 	if c := b.upsert(t, row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-21", 4, -1, 6)); c != (Counts{2, 2, 0, 0, 0}) {
@@ -181,9 +199,9 @@ func TestUpsertRule(t *testing.T) {
 
 // TestUpsertAllOrNothing: when the transaction fails after the COPY (here a
 // duplicate key within the payload), no row, payload or fetch record stays.
-func TestUpsertAllOrNothing(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
+func TestUpsertAllOrNothing(t *testing.T) { bothWays(t, setup, testUpsertAllOrNothing) }
+
+func testUpsertAllOrNothing(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	f := Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test",
 		Payload: &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x"), Format: report.CSV}}

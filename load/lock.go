@@ -276,26 +276,10 @@ func (db *DB) lockHolder(ctx context.Context, conn *pgxpool.Conn) error {
 	}
 }
 
-// checkLock fails with ErrLockLost when the run lock is no longer held by
-// its session. It runs inside a load's transaction, just before COMMIT.
-func (db *DB) checkLock(ctx context.Context, tx pgx.Tx) error {
-	l := db.run.lock.Load()
-	if l == nil {
-		return nil // not a locked run (tests of load alone)
-	}
-	if !l.lost.Load() {
-		const held = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1
-			AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = $2
-			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
-		var ok bool
-		if err := tx.QueryRow(ctx, held, l.pid, l.key).Scan(&ok); err != nil {
-			return fmt.Errorf("check the run lock: %w", err)
-		}
-		if ok {
-			return nil
-		}
-		l.lost.Store(true)
-	}
+// lostError is the error of a load that found the run lock lost (the
+// check is part of the load's statement: see merge); the load is rolled
+// back.
+func (l *RunLock) lostError() error {
 	return fmt.Errorf("%w (its session, backend pid %d, ended or let it go; another run may have started): "+
 		"the load was rolled back and the run stops", ErrLockLost, l.pid)
 }

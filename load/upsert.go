@@ -3,11 +3,15 @@ package load
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/m365ingest/ingest/report"
 	"github.com/m365ingest/ingest/transform"
@@ -70,21 +74,24 @@ type Counts struct {
 func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts, error) {
 	c := Counts{Parsed: len(rows)}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if err := storePayload(ctx, tx, f.Payload); err != nil {
-			return err
+		lock := db.run.lock.Load()
+		if lock != nil && lock.lost.Load() {
+			return lock.lostError()
 		}
+		var held bool
 		var err error
-		c.Inserted, c.Updated, c.Restated, err = merge(ctx, tx, f, rows)
+		c.Inserted, c.Updated, c.Restated, held, err = merge(ctx, tx, f, rows, lock, db.copyAll)
 		if err != nil {
 			return err
 		}
 		c.Unchanged = c.Parsed - c.Inserted - c.Updated
-		if err := insertFetch(ctx, tx, f, LoadOutcome(len(rows)), &c, rows, ""); err != nil {
-			return err
-		}
 		// Commit only while this run holds the run lock: once it is lost,
 		// another run may be loading.
-		return db.checkLock(ctx, tx)
+		if !held {
+			lock.lost.Store(true)
+			return lock.lostError()
+		}
+		return nil
 	})
 	if err != nil {
 		return Counts{}, fmt.Errorf("load %s: %w", f.Report.Name, explain(err))
@@ -141,11 +148,21 @@ func (db *DB) RecordFetch(ctx context.Context, f Fetch, outcome string, cause er
 }
 
 func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Counts, rows []transform.Row, errText string) error {
-	const q = `INSERT INTO report_fetches (run_id, tenant_id, report, period, source, fetched_at, http_status, etag,
-		content_type, bytes, sha256, report_refresh_date, oldest_report_date, newest_report_date,
-		rows_parsed, rows_inserted, rows_updated, rows_unchanged, rows_restated, unknown_columns, duration_ms, outcome, error)
-		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, nullif($7, 0), nullif($8, ''), $9, $10, $11, $12, $13, $14,
-		$15, $16, $17, $18, $19, $20, $21, $22, nullif($23, ''))`
+	cols, args := fetchRow(f, outcome, c, rows, errText)
+	params := make([]string, len(cols))
+	for i := range cols {
+		params[i] = fmt.Sprintf("$%d", i+1)
+	}
+	q := `INSERT INTO report_fetches (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(params, ", ") + `)`
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("record fetch: %w", err)
+	}
+	return nil
+}
+
+// fetchRow is the report_fetches row of a fetch: its columns and values.
+// Counts (rows_parsed, rows_inserted…) are there only when c is not nil.
+func fetchRow(f Fetch, outcome string, c *Counts, rows []transform.Row, errText string) ([]string, []any) {
 	var (
 		contentType, sha *string
 		bytes            *int64
@@ -174,10 +191,6 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 			newest = &r.ReportDate
 		}
 	}
-	var parsed, inserted, updated, unchanged, restated *int
-	if c != nil {
-		parsed, inserted, updated, unchanged, restated = &c.Parsed, &c.Inserted, &c.Updated, &c.Unchanged, &c.Restated
-	}
 	fetchedAt := f.FetchedAt
 	if fetchedAt.IsZero() {
 		fetchedAt = time.Now()
@@ -188,63 +201,235 @@ func insertFetch(ctx context.Context, tx pgx.Tx, f Fetch, outcome string, c *Cou
 	}
 	// Texts from outside (file name, server headers, column names, error
 	// texts) are escaped where they are not UTF-8: see auditText.
-	_, err := tx.Exec(ctx, q, f.RunID, f.TenantID, f.Report.Name, f.Period, auditText(f.Source), fetchedAt, f.HTTPStatus, auditText(f.ETag),
-		contentType, bytes, sha, refresh, oldest, newest, parsed, inserted, updated, unchanged, restated,
-		auditTexts(f.Unknown), f.Duration.Milliseconds(), outcome, auditText(errText))
-	if err != nil {
-		return fmt.Errorf("record fetch: %w", err)
+	cols := []string{"run_id", "tenant_id", "report", "period", "source", "fetched_at", "http_status", "etag",
+		"content_type", "bytes", "sha256", "report_refresh_date", "oldest_report_date", "newest_report_date",
+		"unknown_columns", "duration_ms", "outcome", "error"}
+	args := []any{f.RunID, f.TenantID, f.Report.Name, nullIfZero(f.Period), auditText(f.Source), fetchedAt, nullIfZero(f.HTTPStatus), nullIfZero(auditText(f.ETag)),
+		contentType, bytes, sha, refresh, oldest, newest,
+		auditTexts(f.Unknown), f.Duration.Milliseconds(), outcome, nullIfZero(auditText(errText))}
+	if c != nil {
+		cols = append(cols, "rows_parsed", "rows_inserted", "rows_updated", "rows_unchanged", "rows_restated")
+		args = append(args, c.Parsed, c.Inserted, c.Updated, c.Unchanged, c.Restated)
 	}
-	return nil
+	return cols, args
 }
 
-// merge copies rows into a temporary staging table, keeps the previous
-// version of every row whose metrics the payload restates, and upserts the
-// rows into the report's table with one statement. It returns how many rows
-// were inserted, updated and restated.
-func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row) (inserted, updated, restated int, err error) {
+// nullIfZero is v, or NULL (nil) for v's zero value.
+func nullIfZero[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
+// merge writes one payload in one statement (after a COPY, for a large
+// payload): it stores the payload (deduplicated by sha256), keeps in
+// row_history the previous version of every row the payload restates,
+// upserts the rows, records the fetch with its counts, and says whether the
+// run lock (when db holds one) is still held. It returns how many rows were
+// inserted, updated and restated.
+//
+// One statement rather than one for each part: a payload of 180 rows took
+// 7 statements, each parsed, planned and answered on its own, and the
+// statements, not the rows, were most of the time a small payload took.
+func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *RunLock, copyAll bool) (inserted, updated, restated int, held bool, err error) {
 	spec := f.Report
+	st := stagingFor(spec)
+	_, fetch := fetchRow(f, LoadOutcome(len(rows)), nil, rows, "")
+	args := append([]any{f.RunID, f.TenantID}, fetch...)
+	var sha, contentType, format *string
+	var body []byte
+	var size *int64
+	if p := f.Payload; p != nil {
+		ct, fm, n := auditText(p.ContentType), p.Format.String(), int64(len(p.Body))
+		sha, body, size, contentType, format = &p.SHA256, p.Body, &n, &ct, &fm
+		if ct == "" {
+			contentType = nil
+		}
+	}
+	args = append(args, sha, body, size, contentType, format)
+	var pid *int32
+	var key *int64
+	if lock != nil {
+		pid, key = &lock.pid, &lock.key
+	}
+	args = append(args, pid, key, len(rows))
+	q := st.merge
+	if st.arrays != "" && len(rows) <= arrayRows && !copyAll {
+		// The rows go as one array a column, in the statement itself.
+		q = st.arrays
+		args = append(args, arrayArgs(spec, rows)...)
+	} else {
+		if _, err := tx.Exec(ctx, st.create); err != nil {
+			return 0, 0, 0, false, fmt.Errorf("create staging table: %w", err)
+		}
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{st.name}, dataColumns(spec), newRowSource(spec, f.TenantID, rows))
+		if err != nil {
+			return 0, 0, 0, false, fmt.Errorf("copy rows: %w", err)
+		}
+		if int(n) != len(rows) {
+			return 0, 0, 0, false, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
+		}
+	}
+	if err := tx.QueryRow(ctx, q, args...).Scan(&restated, &inserted, &updated, &held); err != nil {
+		return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
+	}
+	return inserted, updated, restated, held, nil
+}
+
+// The parameters of a payload's statement (see merge): the run and the
+// tenant, the report_fetches row, the payload, the run lock, the rows
+// parsed, then (arrays) the rows' columns.
+var (
+	nFetchParams = len(fetchColumns)
+	payloadParam = 3 + nFetchParams
+	lockParam    = payloadParam + 5
+	parsedParam  = lockParam + 2
+	arraysParam  = parsedParam + 1
+)
+
+// arrayRows is the most rows a payload passes as arrays (see merge); a
+// larger one is copied into the staging table (DB.copyAll: always, for the
+// tests, which run the upsert rule through both ways). Past a few thousand
+// rows COPY is the faster, and its rows need not be held twice.
+const arrayRows = 5000
+
+// staging is how a report's rows reach its merge statement: a payload of
+// up to arrayRows rows as arrays, bound to the statement; a larger one
+// copied into a temporary table per report and connection, created by the
+// first such load of the report on the connection and emptied by every
+// commit (ON COMMIT DELETE ROWS). Either way there is no table created and
+// dropped per payload: that wrote a dozen catalog rows a payload (dead once
+// dropped: pg_attribute and pg_class bloat where nothing vacuums them), and
+// its statements were parsed and planned again every time.
+type staging struct {
+	name   string // the temporary table, unqualified (pg_temp is searched first)
+	create string
+	merge  string // over the temporary table
+	arrays string // over arrays $3…; "" when a column cannot go as an array (a list)
+}
+
+var stagings sync.Map // *report.Spec → *staging
+
+func stagingFor(spec *report.Spec) *staging {
+	if st, ok := stagings.Load(spec); ok {
+		return st.(*staging)
+	}
 	cols := dataColumns(spec)
-	target := pgx.Identifier{spec.Table}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE ingest_stage ON COMMIT DROP AS SELECT `+
-		strings.Join(quoteAll(cols), ", ")+` FROM `+target+` WITH NO DATA`); err != nil {
-		return 0, 0, 0, fmt.Errorf("create staging table: %w", err)
+	// The name holds a hash of the table and its columns, so that a
+	// connection that outlives a change of the table's columns does not
+	// reuse a staging table of the old shape.
+	h := fnv.New32a()
+	h.Write([]byte(spec.Table + "(" + strings.Join(cols, ",") + ")"))
+	name := fmt.Sprintf("ingest_stage_%08x", h.Sum32())
+	st := &staging{
+		name: name,
+		create: `CREATE TEMP TABLE IF NOT EXISTS ` + name + ` ON COMMIT DELETE ROWS AS SELECT ` +
+			strings.Join(quoteAll(cols), ", ") + ` FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` WITH NO DATA`,
+		merge: `WITH ` + mergeSQL(spec, name),
 	}
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, cols, newRowSource(spec, f.TenantID, rows))
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("copy rows: %w", err)
+	if unnest, ok := unnestSQL(spec, arraysParam); ok {
+		st.arrays = `WITH staged AS MATERIALIZED (` + unnest + `),
+` + mergeSQL(spec, "staged")
 	}
-	if int(n) != len(rows) {
-		return 0, 0, 0, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
-	}
-	tag, err := tx.Exec(ctx, historySQL(spec), f.RunID)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("keep restated rows: %w", err)
-	}
-	restated = int(tag.RowsAffected())
-	res, err := tx.Query(ctx, upsertSQL(spec), f.RunID)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("upsert: %w", err)
-	}
-	for res.Next() {
-		var isInsert bool
-		if err := res.Scan(&isInsert); err != nil {
-			res.Close()
-			return 0, 0, 0, fmt.Errorf("upsert: %w", err)
+	got, _ := stagings.LoadOrStore(spec, st)
+	return got.(*staging)
+}
+
+// unnestSQL is the rows of a payload made from arrays: the tenant is $2,
+// every other data column an array ($first…, in dataColumns order, as
+// arrayArgs makes them). A list column (text[]) cannot be an element of an
+// array of rows: then false.
+func unnestSQL(spec *report.Spec, first int) (string, bool) {
+	types := map[string]string{report.ReportDate.Name: "date", report.RefreshDate.Name: "date", report.Period.Name: "integer"}
+	for _, c := range spec.Fields() {
+		if c.Type == report.List {
+			return "", false
 		}
-		if isInsert {
-			inserted++
-		} else {
-			updated++
+		types[c.Name] = c.Type.SQL()
+	}
+	var arrays, names []string
+	for _, c := range dataColumns(spec)[1:] { // all but tenant_id
+		arrays = append(arrays, fmt.Sprintf("$%d::%s[]", len(arrays)+first, types[c]))
+		names = append(names, pgx.Identifier{c}.Sanitize())
+	}
+	return `SELECT $2::text AS tenant_id, u.* FROM unnest(` + strings.Join(arrays, ", ") + `) AS u(` + strings.Join(names, ", ") + `)`, true
+}
+
+// arrayArgs are the arrays of unnestSQL: one a data column but tenant_id,
+// of pgtype values (NULL where a value is missing), no allocation a value.
+func arrayArgs(spec *report.Spec, rows []transform.Row) []any {
+	s := newRowSource(spec, "", rows)
+	var args []any
+	for k, i := range s.src {
+		switch i {
+		case srcTenant:
+			continue
+		case srcReportDate, srcRefreshDate:
+			a := make([]time.Time, len(rows))
+			for j := range rows {
+				if i == srcReportDate {
+					a[j] = rows[j].ReportDate
+				} else {
+					a[j] = rows[j].RefreshDate
+				}
+			}
+			args = append(args, a)
+		case srcPeriod:
+			a := make([]int32, len(rows))
+			for j := range rows {
+				a[j] = int32(rows[j].Period)
+			}
+			args = append(args, a)
+		default:
+			args = append(args, fieldArray(s.types[k], i, rows))
 		}
 	}
-	res.Close()
-	if err := res.Err(); err != nil {
-		return 0, 0, 0, fmt.Errorf("upsert: %w", err)
+	return args
+}
+
+// fieldArray is field i of the rows as an array of its column's type t (see
+// copyValue, which it follows value for value).
+func fieldArray(t report.Type, i int, rows []transform.Row) any {
+	switch t {
+	case report.Bool:
+		a := make([]pgtype.Bool, len(rows))
+		for j := range rows {
+			v := rows[j].Values[i]
+			a[j] = pgtype.Bool{Bool: v.N != 0, Valid: v.Valid}
+		}
+		return a
+	case report.Date:
+		a := make([]pgtype.Date, len(rows))
+		for j := range rows {
+			if v := rows[j].Values[i]; v.Valid {
+				a[j] = pgtype.Date{Time: time.Unix(v.N*86400, 0).UTC(), Valid: true}
+			}
+		}
+		return a
+	case report.Duration:
+		a := make([]pgtype.Interval, len(rows))
+		for j := range rows {
+			if v := rows[j].Values[i]; v.Valid {
+				a[j] = pgtype.Interval{Microseconds: time.Duration(v.N).Microseconds(), Valid: true}
+			}
+		}
+		return a
+	case report.Text:
+		a := make([]pgtype.Text, len(rows))
+		for j := range rows {
+			v := rows[j].Values[i]
+			a[j] = pgtype.Text{String: v.S, Valid: v.Valid}
+		}
+		return a
 	}
-	if _, err := tx.Exec(ctx, `DROP TABLE ingest_stage`); err != nil {
-		return 0, 0, 0, fmt.Errorf("drop staging table: %w", err)
+	a := make([]pgtype.Int8, len(rows))
+	for j := range rows {
+		v := rows[j].Values[i]
+		a[j] = pgtype.Int8{Int64: v.N, Valid: v.Valid}
 	}
-	return inserted, updated, restated, nil
+	return a
 }
 
 // dataColumns are the columns a payload provides, in COPY order: the key
@@ -270,11 +455,29 @@ func quoteAll(names []string) []string {
 
 var periodCol = pgx.Identifier{report.Period.Name}.Sanitize()
 
-// upsertSQL builds the merge statement for a report. $1 is the run id.
-func upsertSQL(spec *report.Spec) string {
+// mergeSQL is the one statement that merges a report's staged rows ($1 is
+// the run id, $2 the payload's tenant): it copies to row_history the current version of every row
+// that the payload overwrites with different metrics, and upserts the
+// rows, both under the upsert rule (see Upsert); it returns how many rows
+// went to row_history, were inserted and were updated. Its two parts read
+// the report's table as it was when the statement began (one snapshot), so
+// that row_history gets the versions the upsert replaces.
+//
+// The upsert leaves out the staged rows that the rule leaves untouched (an
+// older refresh, or nothing different) before it gets to ON CONFLICT, whose
+// DO UPDATE locks the conflicting row, writing it and the WAL, even when
+// its WHERE then says no: a reload of unchanged data writes nothing but
+// its audit row. ON CONFLICT … WHERE still applies the rule to a row that
+// turns up meanwhile. The tenant is
+// named so that the planner reads the tenant's rows by the primary key: it
+// knows nothing of the staging table's size (a temporary table is never
+// analyzed) and would otherwise hash all of the report's table, every
+// tenant's rows, for 180 staged rows.
+func mergeSQL(spec *report.Spec, stage string) string {
 	cols := quoteAll(dataColumns(spec))
 	key := quoteAll(spec.Key())
-	var set, old, inc []string
+	target := pgx.Identifier{spec.Table}.Sanitize()
+	var set, old, inc, sOld []string
 	for _, c := range cols[len(key):] { // all but the key
 		set = append(set, c+" = EXCLUDED."+c)
 		if c == periodCol {
@@ -284,24 +487,78 @@ func upsertSQL(spec *report.Spec) string {
 		}
 		old = append(old, "t."+c)
 		inc = append(inc, "EXCLUDED."+c)
+		sOld = append(sOld, "s."+c)
 	}
-	var oldM, incM []string
+	var oldM, incM, stageM, on []string
 	for _, c := range quoteAll(metricNames(spec)) {
 		oldM = append(oldM, "t."+c)
 		incM = append(incM, "EXCLUDED."+c)
+		stageM = append(stageM, "s."+c)
+	}
+	for _, k := range key {
+		on = append(on, "s."+k+" = t."+k)
+	}
+	reportDate := "t.report_date"
+	if !spec.Dated() {
+		reportDate = "NULL::date"
 	}
 	// changed_at and run_id say when and by which run a value last changed:
 	// a newer refresh that restates nothing moves the refresh date only.
 	valueChanged := `(` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(incM, ", ") + `)`
-	return `INSERT INTO ` + pgx.Identifier{spec.Table}.Sanitize() + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
-SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ingest_stage
-ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `,
-  changed_at = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.changed_at ELSE t.changed_at END,
-  run_id = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.run_id ELSE t.run_id END
-WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
-  AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
-RETURNING (xmax = 0)`
+	return `history AS (
+  INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
+  SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, ` + reportDate + `, to_jsonb(t), $1
+  FROM ` + target + ` t
+  JOIN ` + stage + ` s ON ` + strings.Join(on, " AND ") + `
+  WHERE t.tenant_id = $2 AND s.report_refresh_date >= t.report_refresh_date
+    AND (` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(stageM, ", ") + `)
+  RETURNING 1
+), upserted AS (
+  INSERT INTO ` + target + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
+  SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ` + stage + ` s
+  WHERE NOT EXISTS (SELECT FROM ` + target + ` t WHERE t.tenant_id = $2 AND ` + strings.Join(on, " AND ") + `
+    AND NOT (s.report_refresh_date >= t.report_refresh_date AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(sOld, ", ") + `)))
+  ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `,
+    changed_at = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.changed_at ELSE t.changed_at END,
+    run_id = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.run_id ELSE t.run_id END
+  WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
+    AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
+  RETURNING (xmax = 0) AS inserted
+), counts AS (
+  SELECT (SELECT count(*) FROM history)::int AS restated, (count(*) FILTER (WHERE inserted))::int AS inserted,
+    (count(*) FILTER (WHERE NOT inserted))::int AS updated
+  FROM upserted
+), payload AS (
+  INSERT INTO payloads (sha256, body, bytes, content_type, format)
+  SELECT ` + p(payloadParam) + `::text, ` + p(payloadParam+1) + `::bytea, ` + p(payloadParam+2) + `::bigint, ` + p(payloadParam+3) + `::text, ` + p(payloadParam+4) + `::text
+  WHERE ` + p(payloadParam) + `::text IS NOT NULL
+  ON CONFLICT (sha256) DO NOTHING
+), fetched AS (
+  INSERT INTO report_fetches (` + strings.Join(fetchColumns, ", ") + `, rows_parsed, rows_inserted, rows_updated, rows_unchanged, rows_restated)
+  VALUES (` + strings.Join(fetchParams, ", ") + `, ` + p(parsedParam) + `,
+    (SELECT inserted FROM counts), (SELECT updated FROM counts),
+    ` + p(parsedParam) + ` - (SELECT inserted + updated FROM counts), (SELECT restated FROM counts))
+)
+SELECT restated, inserted, updated,
+  ` + p(lockParam) + `::int IS NULL OR EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = ` + p(lockParam) + `::int
+    AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = ` + p(lockParam+1) + `::bigint
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+FROM counts`
 }
+
+// p is parameter i of a statement, $i.
+func p(i int) string { return "$" + strconv.Itoa(i) }
+
+// fetchColumns are the report_fetches columns fetchRow gives (without the
+// counts); fetchParams their parameters in a payload's statement, from $3.
+var fetchColumns, fetchParams = func() ([]string, []string) {
+	cols, _ := fetchRow(Fetch{Report: &report.Spec{}}, "", nil, nil, "")
+	params := make([]string, len(cols))
+	for i := range cols {
+		params[i] = p(3 + i)
+	}
+	return cols, params
+}()
 
 func metricNames(spec *report.Spec) []string {
 	out := make([]string, len(spec.Metrics))
@@ -309,31 +566,6 @@ func metricNames(spec *report.Spec) []string {
 		out[i] = c.Name
 	}
 	return out
-}
-
-// historySQL copies to row_history the current version of every row that the
-// staged payload will overwrite with different metrics. It runs before
-// upsertSQL, in the same transaction, under the same rule ($1 is the run id).
-func historySQL(spec *report.Spec) string {
-	var old, inc, on []string
-	for _, n := range quoteAll(metricNames(spec)) {
-		old = append(old, "t."+n)
-		inc = append(inc, "s."+n)
-	}
-	for _, k := range spec.Key() {
-		n := pgx.Identifier{k}.Sanitize()
-		on = append(on, "s."+n+" = t."+n)
-	}
-	reportDate := "t.report_date"
-	if !spec.Dated() {
-		reportDate = "NULL::date"
-	}
-	return `INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
-SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, ` + reportDate + `, to_jsonb(t), $1
-FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` t
-JOIN ingest_stage s ON ` + strings.Join(on, " AND ") + `
-WHERE s.report_refresh_date >= t.report_refresh_date
-  AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)`
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -442,4 +674,15 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// Columns are the columns of spec's table that a payload provides, in the
+// order the load copies them (the key first); CopyRows is the rows of one
+// payload as the load copies them into those columns. The benchmark copies
+// the same rows the same way into a bare table to measure the limit.
+func Columns(spec *report.Spec) []string { return dataColumns(spec) }
+
+// CopyRows: see Columns.
+func CopyRows(spec *report.Spec, tenant string, rows []transform.Row) pgx.CopyFromSource {
+	return newRowSource(spec, tenant, rows)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,8 +117,14 @@ func parseDailyAt(s string) (time.Duration, error) {
 
 // openDB connects and binds the schema. A *load.ConfigError it returns
 // exits 2 (see exitCode).
+// A command that loads --concurrency payloads at once gets a pool with room
+// for them.
 func openDB(c *ucli.Context, log *slog.Logger) (*load.DB, error) {
-	return load.Connect(c.Context, c.String("database-url"), c.String("schema"), log)
+	loads := 0
+	if slices.ContainsFunc(c.Command.Flags, func(f ucli.Flag) bool { return slices.Contains(f.Names(), "concurrency") }) {
+		loads = c.Int("concurrency")
+	}
+	return load.ConnectLoads(c.Context, c.String("database-url"), c.String("schema"), log, loads)
 }
 
 // onWarehouse is the Action of a command that works on the warehouse
