@@ -59,8 +59,8 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 4, "the project's default --concurrency")
 	flag.IntVar(&c.tenantConc, "tenant-concurrency", 4, "the project's default --tenant-concurrency")
 	flag.BoolVar(&c.skipE2E, "skip-e2e", false, "skip the end-to-end runs")
-	flag.StringVar(&c.only, "only", "", "run only these steps, comma-separated (transform, copy, floor, bulk, small, naive, e2e; "+
-		"bulk, small and naive use the copy and floor figures): to profile one")
+	flag.StringVar(&c.only, "only", "", "run only these steps, comma-separated (transform, limits, bulk, small, naive, e2e; "+
+		"bulk and small need limits, naive and e2e small's figures): to profile one")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write the bench process's CPU profile (the load path's client side) to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -124,8 +124,7 @@ func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
 		fn        func(context.Context, *Results) error
 	}{
 		{"transform", "transform", b.transform},
-		{"raw COPY", "copy", b.rawCopy},
-		{"small-payload floor", "floor", b.floor},
+		{"limits (raw COPY, small-payload floor)", "limits", b.limits},
 		{"bulk load", "bulk", b.bulk},
 		{"small payloads, reload, restatement", "small", b.small},
 		{"naive peer", "naive", b.naive},

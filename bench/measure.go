@@ -50,15 +50,20 @@ type bencher struct {
 	say    func(format string, args ...any)
 	prefix string // schema names start with it
 
-	wh       *load.DB // the warehouse schema (prefix), migrated
-	payloads []payload
-	bulkLoad payload
-	schemas  []string
+	wh                     *load.DB // the warehouse schema (prefix), migrated
+	rawSchema, floorSchema string
+	floorPool              *pgxpool.Pool
+	payloads               []payload
+	bulkLoad               payload
+	schemas                []string
 }
 
 func (b *bencher) cleanup() {
 	if b.wh != nil {
 		b.wh.Close()
+	}
+	if b.floorPool != nil {
+		b.floorPool.Close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -256,46 +261,51 @@ func (b *bencher) bySpec() map[*report.Spec][]payload {
 	return m
 }
 
-// rawCopy: pgx CopyFrom of the bulk rows into a bare table with the same
-// primary key, and of the small payloads' rows, a table per report.
-func (b *bencher) rawCopy(ctx context.Context, r *Results) error {
-	schema, err := b.schema(ctx, "_raw")
-	if err != nil {
+// limits prepares the limits the load path is measured against, each run
+// side by side with the figure it bounds (bulk and small pair them): a
+// schema for the raw COPYs, and the floor's source tables and pool.
+func (b *bencher) limits(ctx context.Context, r *Results) error {
+	var err error
+	if b.rawSchema, err = b.schema(ctx, "_raw"); err != nil {
 		return err
 	}
-	var bulk, small []float64
-	for run := range b.c.runs {
-		t, err := b.bareTable(ctx, schema, "bulk", b.bulkLoad.spec)
-		if err != nil {
-			return err
+	return b.prepareFloor(ctx)
+}
+
+// copyBulkOnce: pgx CopyFrom of the bulk rows into a bare table with the
+// same primary key, in rows/s.
+func (b *bencher) copyBulkOnce(ctx context.Context) (float64, error) {
+	if _, err := b.bareTable(ctx, b.rawSchema, "bulk", b.bulkLoad.spec); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	n, err := b.admin.CopyFrom(ctx, pgx.Identifier{b.rawSchema, "bulk"}, load.Columns(b.bulkLoad.spec), load.CopyRows(b.bulkLoad.spec, b.bulkLoad.tenant, b.bulkLoad.rows))
+	if err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// copySmallOnce: pgx CopyFrom of the small payloads' rows, one COPY a
+// report into a bare table each, one after the other; the seconds it took.
+func (b *bencher) copySmallOnce(ctx context.Context) (float64, error) {
+	var took time.Duration
+	for spec, ps := range b.bySpec() {
+		name := "small_" + spec.Table
+		if _, err := b.bareTable(ctx, b.rawSchema, name, spec); err != nil {
+			return 0, err
+		}
+		src := &chain{}
+		for _, p := range ps {
+			src.srcs = append(src.srcs, load.CopyRows(spec, p.tenant, p.rows))
 		}
 		start := time.Now()
-		n, err := b.admin.CopyFrom(ctx, pgx.Identifier{schema, "bulk"}, load.Columns(b.bulkLoad.spec), load.CopyRows(b.bulkLoad.spec, b.bulkLoad.tenant, b.bulkLoad.rows))
-		if err != nil {
-			return err
+		if _, err := b.admin.CopyFrom(ctx, pgx.Identifier{b.rawSchema, name}, load.Columns(spec), src); err != nil {
+			return 0, err
 		}
-		bulk = append(bulk, float64(n)/time.Since(start).Seconds())
-		_ = t
-		var took time.Duration
-		for spec, ps := range b.bySpec() {
-			name := fmt.Sprintf("small_%s_%d", spec.Table, run)
-			if _, err := b.bareTable(ctx, schema, name, spec); err != nil {
-				return err
-			}
-			src := &chain{}
-			for _, p := range ps {
-				src.srcs = append(src.srcs, load.CopyRows(spec, p.tenant, p.rows))
-			}
-			start := time.Now()
-			if _, err := b.admin.CopyFrom(ctx, pgx.Identifier{schema, name}, load.Columns(spec), src); err != nil {
-				return err
-			}
-			took += time.Since(start)
-		}
-		small = append(small, took.Seconds())
+		took += time.Since(start)
 	}
-	r.RawCopy = RawCopy{Rows: len(b.bulkLoad.rows), RowsPerS: median(bulk), SmallRows: b.smallRows(), SmallSecond: median(small)}
-	return nil
+	return took.Seconds(), nil
 }
 
 func metricNames(spec *report.Spec) []string {
@@ -327,16 +337,15 @@ func upsertClause(spec *report.Spec) string {
 		` WHERE (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)`
 }
 
-// floor: the minimal transaction of a small payload, its rows already on
-// the server: one 180-row INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE …
-// IS DISTINCT FROM and a commit, at the default concurrency.
-func (b *bencher) floor(ctx context.Context, r *Results) error {
+// prepareFloor loads every payload's rows into a source table per report
+// for the floor, and opens its pool.
+func (b *bencher) prepareFloor(ctx context.Context) error {
 	schema, err := b.schema(ctx, "_floor")
 	if err != nil {
 		return err
 	}
-	bySpec := b.bySpec()
-	for spec, ps := range bySpec {
+	b.floorSchema = schema
+	for spec, ps := range b.bySpec() {
 		src := "src_" + spec.Table
 		if _, err := b.bareTable(ctx, schema, src, spec); err != nil {
 			return err
@@ -352,45 +361,45 @@ func (b *bencher) floor(ctx context.Context, r *Results) error {
 			return err
 		}
 	}
-	pool, err := b.pool(ctx, b.c.concurrency)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	var rates []float64
-	for range b.c.runs {
-		sqls := map[*report.Spec]string{}
-		for spec := range bySpec {
-			dst := "dst_" + spec.Table
-			if _, err := b.bareTable(ctx, schema, dst, spec); err != nil {
-				return err
-			}
-			cols := strings.Join(quoteAll(load.Columns(spec)), ", ")
-			sqls[spec] = `INSERT INTO ` + quoteIdent(schema) + `.` + quoteIdent(dst) + ` AS t (` + cols + `, run_id) SELECT ` + cols + `, 1 FROM ` +
-				quoteIdent(schema) + `.` + quoteIdent("src_"+spec.Table) + ` WHERE tenant_id = $1` + upsertClause(spec)
+	b.floorPool, err = b.pool(ctx, b.c.concurrency)
+	return err
+}
+
+// floorOnce: the minimal transaction of a small payload, its rows already
+// on the server: one 180-row INSERT … SELECT … ON CONFLICT DO UPDATE …
+// WHERE … IS DISTINCT FROM and a commit, every payload into empty tables
+// at the default concurrency; payloads/s.
+func (b *bencher) floorOnce(ctx context.Context) (float64, error) {
+	schema := b.floorSchema
+	sqls := map[*report.Spec]string{}
+	for spec := range b.bySpec() {
+		dst := "dst_" + spec.Table
+		if _, err := b.bareTable(ctx, schema, dst, spec); err != nil {
+			return 0, err
 		}
-		var failed atomic.Pointer[error]
-		start := time.Now()
-		pipeline.ForEach(b.c.concurrency, len(b.payloads), func(i int) {
-			p := b.payloads[i]
-			err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-				tag, err := tx.Exec(ctx, sqls[p.spec], p.tenant)
-				if err == nil && tag.RowsAffected() != int64(len(p.rows)) {
-					err = fmt.Errorf("floor: %d rows, want %d", tag.RowsAffected(), len(p.rows))
-				}
-				return err
-			})
-			if err != nil {
-				failed.Store(&err)
+		cols := strings.Join(quoteAll(load.Columns(spec)), ", ")
+		sqls[spec] = `INSERT INTO ` + quoteIdent(schema) + `.` + quoteIdent(dst) + ` AS t (` + cols + `, run_id) SELECT ` + cols + `, 1 FROM ` +
+			quoteIdent(schema) + `.` + quoteIdent("src_"+spec.Table) + ` WHERE tenant_id = $1` + upsertClause(spec)
+	}
+	var failed atomic.Pointer[error]
+	start := time.Now()
+	pipeline.ForEach(b.c.concurrency, len(b.payloads), func(i int) {
+		p := b.payloads[i]
+		err := pgx.BeginFunc(ctx, b.floorPool, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, sqls[p.spec], p.tenant)
+			if err == nil && tag.RowsAffected() != int64(len(p.rows)) {
+				err = fmt.Errorf("floor: %d rows, want %d", tag.RowsAffected(), len(p.rows))
 			}
+			return err
 		})
-		if err := failed.Load(); err != nil {
-			return *err
+		if err != nil {
+			failed.Store(&err)
 		}
-		rates = append(rates, float64(len(b.payloads))/time.Since(start).Seconds())
+	})
+	if err := failed.Load(); err != nil {
+		return 0, *err
 	}
-	r.Floor = Floor{Payloads: len(b.payloads), PayloadsPerS: median(rates)}
-	return nil
+	return float64(len(b.payloads)) / time.Since(start).Seconds(), nil
 }
 
 // pool is a plain pool of n connections.
@@ -437,17 +446,22 @@ func fetchOf(runID int64, p *payload) load.Fetch {
 		Payload: &load.Payload{SHA256: p.sha, Body: p.body, ContentType: "application/octet-stream", Format: report.CSV}}
 }
 
-// bulk: the real load path for the bulk file into an empty warehouse.
+// bulk: the real load path for the bulk file into an empty warehouse,
+// each run right after a raw COPY of the same rows.
 func (b *bencher) bulk(ctx context.Context, r *Results) error {
-	var took []float64
+	var took, raw, ratios []float64
 	for range b.c.runs {
+		limit, err := b.copyBulkOnce(ctx)
+		if err != nil {
+			return err
+		}
 		id, lock, err := b.emptyWarehouse(ctx)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
 		c, err := b.wh.Upsert(ctx, fetchOf(id, &b.bulkLoad), b.bulkLoad.rows)
-		took = append(took, time.Since(start).Seconds())
+		s := time.Since(start).Seconds()
 		lock.Release()
 		if err != nil {
 			return err
@@ -455,10 +469,12 @@ func (b *bencher) bulk(ctx context.Context, r *Results) error {
 		if c.Inserted != len(b.bulkLoad.rows) {
 			return fmt.Errorf("bulk load inserted %d rows, want %d", c.Inserted, len(b.bulkLoad.rows))
 		}
+		took, raw = append(took, s), append(raw, limit)
+		ratios = append(ratios, float64(len(b.bulkLoad.rows))/s/limit)
 	}
 	s := median(took)
-	rps := float64(len(b.bulkLoad.rows)) / s
-	r.Bulk = Bulk{Rows: len(b.bulkLoad.rows), Seconds: s, RowsPerS: rps, RatioToCopy: ratio(rps, r.RawCopy.RowsPerS)}
+	r.RawCopy.Rows, r.RawCopy.RowsPerS = len(b.bulkLoad.rows), median(raw)
+	r.Bulk = Bulk{Rows: len(b.bulkLoad.rows), Seconds: s, RowsPerS: float64(len(b.bulkLoad.rows)) / s, RatioToCopy: median(ratios)}
 	return nil
 }
 
@@ -510,10 +526,19 @@ func (b *bencher) deadTuples(ctx context.Context) (warehouse, catalog int64, err
 // small: the payloads through the real load path into an empty warehouse,
 // then the same again (a no-op), then with 1% of the rows restated.
 func (b *bencher) small(ctx context.Context, r *Results) error {
-	var first, reload, restate []float64
+	var first, reload, restate, floors, copies, toFloor, toCopy, toFirst []float64
 	var rl Reload
 	var rs Restatement
 	for range b.c.runs {
+		floor, err := b.floorOnce(ctx)
+		if err != nil {
+			return err
+		}
+		copied, err := b.copySmallOnce(ctx)
+		if err != nil {
+			return err
+		}
+		floors, copies = append(floors, floor), append(copies, copied)
 		id, lock, err := b.emptyWarehouse(ctx)
 		if err != nil {
 			return err
@@ -532,6 +557,8 @@ func (b *bencher) small(ctx context.Context, r *Results) error {
 			return err
 		}
 		first = append(first, took.Seconds())
+		toFloor = append(toFloor, float64(len(b.payloads))/took.Seconds()/floor)
+		toCopy = append(toCopy, copied/took.Seconds())
 		dead0, cat1, err := b.deadTuples(ctx)
 		if err != nil {
 			lock.Release()
@@ -546,6 +573,7 @@ func (b *bencher) small(ctx context.Context, r *Results) error {
 			return err
 		}
 		reload = append(reload, took.Seconds())
+		toFirst = append(toFirst, took.Seconds()/first[len(first)-1])
 		dead1, cat2, err := b.deadTuples(ctx)
 		if err != nil {
 			lock.Release()
@@ -575,10 +603,12 @@ func (b *bencher) small(ctx context.Context, r *Results) error {
 	}
 	n := len(b.payloads)
 	s := median(first)
+	r.Floor = Floor{Payloads: n, PayloadsPerS: median(floors)}
+	r.RawCopy.SmallRows, r.RawCopy.SmallSecond = b.smallRows(), median(copies)
 	r.Small = Small{Payloads: n, Rows: b.smallRows(), Seconds: s, PayloadsPerS: float64(n) / s,
-		RatioToFloor: ratio(float64(n)/s, r.Floor.PayloadsPerS), RatioToCopy: ratio(r.RawCopy.SmallSecond, s)}
+		RatioToFloor: median(toFloor), RatioToCopy: median(toCopy)}
 	rl.Seconds = median(reload)
-	rl.RatioToFirstLoad = ratio(rl.Seconds, s)
+	rl.RatioToFirstLoad = median(toFirst)
 	r.Reload = rl
 	rs.Seconds = median(restate)
 	r.Restatement = rs

@@ -57,9 +57,10 @@ type Counts struct {
 }
 
 // Upsert loads the rows of one payload in one transaction: the payload is
-// stored (deduplicated by sha256), the rows are copied into a staging table
-// and merged by the upsert rule, and the fetch is recorded as loaded (as
-// empty when the payload has no row: see LoadOutcome). Either all of it
+// stored (deduplicated by sha256), the rows are merged by the upsert rule
+// (see merge for how they reach the server), the fetch is recorded as
+// loaded (as empty when the payload has no row: see LoadOutcome) and the
+// run lock is checked. Either all of it
 // commits or none of it does. When the run lock of db was lost it commits
 // nothing and returns ErrLockLost (wrapped).
 //
@@ -223,8 +224,7 @@ func nullIfZero[T comparable](v T) any {
 	return v
 }
 
-// merge writes one payload in one statement (after a COPY, for a large
-// payload): it stores the payload (deduplicated by sha256), keeps in
+// merge writes one payload in one statement: it stores the payload (deduplicated by sha256), keeps in
 // row_history the previous version of every row the payload restates,
 // upserts the rows, records the fetch with its counts, and says whether the
 // run lock (when db holds one) is still held. It returns how many rows were
@@ -233,6 +233,12 @@ func nullIfZero[T comparable](v T) any {
 // One statement rather than one for each part: a payload of 180 rows took
 // 7 statements, each parsed, planned and answered on its own, and the
 // statements, not the rows, were most of the time a small payload took.
+//
+// The rows reach it one of three ways. A payload of up to arrayRows rows
+// goes as one array a column bound to the statement. A larger one is
+// copied straight into the report's table when none of its keys can be
+// there yet (copyDirect; the statement then only records it), else into
+// the staging table the statement merges from.
 func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *RunLock, copyAll bool) (inserted, updated, restated int, held bool, err error) {
 	spec := f.Report
 	st := stagingFor(spec)
@@ -260,8 +266,15 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 		// The rows go as one array a column, in the statement itself.
 		q = st.arrays
 		args = append(args, arrayArgs(spec, rows)...)
+	} else if direct, err := copyDirect(ctx, tx, st, f, rows); err != nil {
+		return 0, 0, 0, false, err
+	} else if direct {
+		q = directSQL
 	} else {
-		if _, err := tx.Exec(ctx, st.create); err != nil {
+		// The merge holds the staged rows, classified, in memory while it
+		// writes them (the m of mergeSQL): within work_mem's default of
+		// 4 MB, 100,000 rows went to a temporary file and back.
+		if _, err := tx.Exec(ctx, st.create+"; SET LOCAL work_mem = '64MB'", pgx.QueryExecModeSimpleProtocol); err != nil {
 			return 0, 0, 0, false, fmt.Errorf("create staging table: %w", err)
 		}
 		n, err := tx.CopyFrom(ctx, pgx.Identifier{st.name}, dataColumns(spec), newRowSource(spec, f.TenantID, rows))
@@ -276,6 +289,51 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 		return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
 	}
 	return inserted, updated, restated, held, nil
+}
+
+// copyDirect copies a large payload's rows straight into the report's
+// table when the tenant has no row there in the payload's range of its
+// first date key (report_date, or report_refresh_date for a snapshot
+// report): every row is then new, the upsert rule inserts them all and
+// replaces nothing, and they need no staging and no merge. A first
+// backfill, and every day of a detail report, load this way at close to
+// COPY's own speed. It reports whether it copied.
+func copyDirect(ctx context.Context, tx pgx.Tx, st *staging, f Fetch, rows []transform.Row) (bool, error) {
+	if len(rows) == 0 {
+		return false, nil
+	}
+	byReportDate := f.Report.Key()[1] == report.ReportDate.Name
+	lo, hi := rows[0].RefreshDate, rows[0].RefreshDate
+	for i := range rows {
+		d := rows[i].RefreshDate
+		if byReportDate {
+			d = rows[i].ReportDate
+		}
+		if i == 0 || d.Before(lo) {
+			lo = d
+		}
+		if i == 0 || d.After(hi) {
+			hi = d
+		}
+	}
+	var now time.Time
+	var fresh bool
+	if err := tx.QueryRow(ctx, st.fresh, f.TenantID, lo, hi).Scan(&now, &fresh); err != nil {
+		return false, fmt.Errorf("look for rows in the payload's range: %w", err)
+	}
+	if !fresh {
+		return false, nil
+	}
+	src := newRowSource(f.Report, f.TenantID, rows)
+	src.extra = []any{now, now, f.RunID} // loaded_at, changed_at, run_id
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{f.Report.Table}, append(dataColumns(f.Report), "loaded_at", "changed_at", "run_id"), src)
+	if err != nil {
+		return false, fmt.Errorf("copy rows: %w", err)
+	}
+	if int(n) != len(rows) {
+		return false, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
+	}
+	return true, nil
 }
 
 // The parameters of a payload's statement (see merge): the run and the
@@ -306,6 +364,7 @@ const arrayRows = 5000
 type staging struct {
 	name   string // the temporary table, unqualified (pg_temp is searched first)
 	create string
+	fresh  string // now(), and whether the tenant has no row in a range of the first date key (copyDirect)
 	merge  string // over the temporary table
 	arrays string // over arrays $3…; "" when a column cannot go as an array (a list)
 }
@@ -328,6 +387,8 @@ func stagingFor(spec *report.Spec) *staging {
 		create: `CREATE TEMP TABLE IF NOT EXISTS ` + name + ` ON COMMIT DELETE ROWS AS SELECT ` +
 			strings.Join(quoteAll(cols), ", ") + ` FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` WITH NO DATA`,
 		merge: `WITH ` + mergeSQL(spec, name),
+		fresh: `SELECT now(), NOT EXISTS (SELECT FROM ` + pgx.Identifier{spec.Table}.Sanitize() + ` WHERE tenant_id = $1 AND ` +
+			pgx.Identifier{spec.Key()[1]}.Sanitize() + ` BETWEEN $2 AND $3)`,
 	}
 	if unnest, ok := unnestSQL(spec, arraysParam); ok {
 		st.arrays = `WITH staged AS MATERIALIZED (` + unnest + `),
@@ -455,80 +516,96 @@ func quoteAll(names []string) []string {
 
 var periodCol = pgx.Identifier{report.Period.Name}.Sanitize()
 
-// mergeSQL is the one statement that merges a report's staged rows ($1 is
-// the run id, $2 the payload's tenant): it copies to row_history the current version of every row
-// that the payload overwrites with different metrics, and upserts the
-// rows, both under the upsert rule (see Upsert); it returns how many rows
-// went to row_history, were inserted and were updated. Its two parts read
-// the report's table as it was when the statement began (one snapshot), so
-// that row_history gets the versions the upsert replaces.
+// mergeSQL is the merge of a report's staged rows, the part of a
+// payload's statement (see merge) that applies the upsert rule ($1 is the
+// run id, $2 the payload's tenant): it copies to row_history the current
+// version of every row that the payload overwrites with different metrics,
+// inserts the rows whose key is new and updates the rows the rule says to
+// (a refresh date the same or newer, and a value different), and counts
+// each. All its parts read the report's table as it was when the statement
+// began (one snapshot): row_history gets the versions the update replaces,
+// and the insert and the update never meet the same row.
 //
-// The upsert leaves out the staged rows that the rule leaves untouched (an
-// older refresh, or nothing different) before it gets to ON CONFLICT, whose
-// DO UPDATE locks the conflicting row, writing it and the WAL, even when
-// its WHERE then says no: a reload of unchanged data writes nothing but
-// its audit row. ON CONFLICT … WHERE still applies the rule to a row that
-// turns up meanwhile. The tenant is
-// named so that the planner reads the tenant's rows by the primary key: it
-// knows nothing of the staging table's size (a temporary table is never
-// analyzed) and would otherwise hash all of the report's table, every
-// tenant's rows, for 180 staged rows.
+// A plain INSERT of the new keys and an UPDATE of the changed rows rather
+// than INSERT … ON CONFLICT DO UPDATE: the speculative insertion cost a
+// third of a 100,000-row load, and DO UPDATE locks the conflicting row
+// (writing it and the WAL) even when its WHERE then says no, so a reload
+// of unchanged data wrote every row. Nothing else writes a report's table
+// while a run holds the run lock (a shard's runs hold disjoint tenants),
+// so no key turns up between the snapshot and the insert; if one did, the
+// insert would fail on the primary key and the payload would roll back
+// whole.
+//
+// The tenant is named so that the planner reads the tenant's rows by the
+// primary key: it knows nothing of a staging table's size (a temporary
+// table is never analyzed) and would otherwise hash all of the report's
+// table, every tenant's rows, for 180 staged rows.
 func mergeSQL(spec *report.Spec, stage string) string {
 	cols := quoteAll(dataColumns(spec))
 	key := quoteAll(spec.Key())
 	target := pgx.Identifier{spec.Table}.Sanitize()
-	var set, old, inc, sOld []string
+	var set, old, sOld []string
 	for _, c := range cols[len(key):] { // all but the key
-		set = append(set, c+" = EXCLUDED."+c)
+		set = append(set, c+" = s."+c)
 		if c == periodCol {
 			// The period is how the row was requested (D7 or D180), not a
 			// value of the day: a backfill over nightly data changes nothing.
 			continue
 		}
 		old = append(old, "t."+c)
-		inc = append(inc, "EXCLUDED."+c)
 		sOld = append(sOld, "s."+c)
 	}
-	var oldM, incM, stageM, on []string
+	var oldM, stageM, on []string
 	for _, c := range quoteAll(metricNames(spec)) {
 		oldM = append(oldM, "t."+c)
-		incM = append(incM, "EXCLUDED."+c)
 		stageM = append(stageM, "s."+c)
 	}
 	for _, k := range key {
 		on = append(on, "s."+k+" = t."+k)
 	}
-	reportDate := "t.report_date"
+	reportDate := "s.report_date"
 	if !spec.Dated() {
 		reportDate = "NULL::date"
 	}
-	// changed_at and run_id say when and by which run a value last changed:
-	// a newer refresh that restates nothing moves the refresh date only.
-	valueChanged := `(` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(incM, ", ") + `)`
-	return `history AS (
+	onTenant := "t.tenant_id = $2 AND " + strings.Join(on, " AND ")
+	rule := `s.report_refresh_date >= t.report_refresh_date AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(sOld, ", ") + `)`
+	metricsDiffer := `(` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(stageM, ", ") + `)`
+	var sCols []string
+	for _, c := range cols {
+		sCols = append(sCols, "s."+c)
+	}
+	return `m AS MATERIALIZED (
+  SELECT ` + strings.Join(sCols, ", ") + `,
+    t.tenant_id IS NULL AS new,
+    t.tenant_id IS NOT NULL AND ` + rule + ` AS upd,
+    t.tenant_id IS NOT NULL AND ` + metricsDiffer + ` AS restates,
+    CASE WHEN t.tenant_id IS NOT NULL AND s.report_refresh_date >= t.report_refresh_date AND ` + metricsDiffer + ` THEN to_jsonb(t) END AS old_row
+  FROM ` + stage + ` s LEFT JOIN ` + target + ` t ON ` + onTenant + `
+), history AS (
   INSERT INTO row_history (report_table, tenant_id, report_date, old_row, replaced_by_run)
-  SELECT ` + quoteLiteral(spec.Table) + `, t.tenant_id, ` + reportDate + `, to_jsonb(t), $1
-  FROM ` + target + ` t
-  JOIN ` + stage + ` s ON ` + strings.Join(on, " AND ") + `
-  WHERE t.tenant_id = $2 AND s.report_refresh_date >= t.report_refresh_date
-    AND (` + strings.Join(oldM, ", ") + `) IS DISTINCT FROM (` + strings.Join(stageM, ", ") + `)
+  SELECT ` + quoteLiteral(spec.Table) + `, s.tenant_id, ` + reportDate + `, s.old_row, $1 FROM m s WHERE s.old_row IS NOT NULL
   RETURNING 1
-), upserted AS (
-  INSERT INTO ` + target + ` AS t (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
-  SELECT ` + strings.Join(cols, ", ") + `, now(), now(), $1 FROM ` + stage + ` s
-  WHERE NOT EXISTS (SELECT FROM ` + target + ` t WHERE t.tenant_id = $2 AND ` + strings.Join(on, " AND ") + `
-    AND NOT (s.report_refresh_date >= t.report_refresh_date AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(sOld, ", ") + `)))
-  ON CONFLICT (` + strings.Join(key, ", ") + `) DO UPDATE SET ` + strings.Join(set, ", ") + `,
-    changed_at = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.changed_at ELSE t.changed_at END,
-    run_id = CASE WHEN ` + valueChanged + ` THEN EXCLUDED.run_id ELSE t.run_id END
-  WHERE EXCLUDED.report_refresh_date >= t.report_refresh_date
-    AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(inc, ", ") + `)
-  RETURNING (xmax = 0) AS inserted
+), inserted AS (
+  INSERT INTO ` + target + ` (` + strings.Join(cols, ", ") + `, loaded_at, changed_at, run_id)
+  SELECT ` + strings.Join(sCols, ", ") + `, now(), now(), $1 FROM m s WHERE s.new
+  RETURNING 1
+), updated AS (
+  UPDATE ` + target + ` t SET ` + strings.Join(set, ", ") + `,
+    changed_at = CASE WHEN s.restates THEN now() ELSE t.changed_at END,
+    run_id = CASE WHEN s.restates THEN $1 ELSE t.run_id END
+  FROM m s
+  WHERE s.upd AND ` + onTenant + `
+  RETURNING 1
 ), counts AS (
-  SELECT (SELECT count(*) FROM history)::int AS restated, (count(*) FILTER (WHERE inserted))::int AS inserted,
-    (count(*) FILTER (WHERE NOT inserted))::int AS updated
-  FROM upserted
-), payload AS (
+  SELECT (SELECT count(*) FROM history)::int AS restated, (SELECT count(*) FROM inserted)::int AS inserted,
+    (SELECT count(*) FROM updated)::int AS updated
+), ` + recordSQL
+}
+
+// recordSQL is the end of a payload's statement, after the counts of what
+// it did to the report's table: it stores the payload, records the fetch
+// with the counts, and returns them with whether the run lock is held.
+var recordSQL = `payload AS (
   INSERT INTO payloads (sha256, body, bytes, content_type, format)
   SELECT ` + p(payloadParam) + `::text, ` + p(payloadParam+1) + `::bytea, ` + p(payloadParam+2) + `::bigint, ` + p(payloadParam+3) + `::text, ` + p(payloadParam+4) + `::text
   WHERE ` + p(payloadParam) + `::text IS NOT NULL
@@ -544,7 +621,14 @@ SELECT restated, inserted, updated,
     AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = ` + p(lockParam+1) + `::bigint
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
 FROM counts`
-}
+
+// directSQL records a payload whose rows were copied straight into the
+// report's table (see merge): all of them inserted. ($1 and $2, the run and
+// the tenant, are in the fetch's row already; they are named so that every
+// parameter has a type.)
+var directSQL = `WITH counts AS (
+  SELECT 0 AS restated, ` + p(parsedParam) + `::int AS inserted, 0 AS updated, $1::bigint AS run_id, $2::text AS tenant_id
+), ` + recordSQL
 
 // p is parameter i of a statement, $i.
 func p(i int) string { return "$" + strconv.Itoa(i) }
@@ -579,6 +663,7 @@ type rowSource struct {
 	types  []report.Type // per data column that is a field
 	i      int
 	buf    []any
+	extra  []any // appended to every row (copyDirect's bookkeeping)
 }
 
 // The fixed data columns of rowSource.src; a field is its index, 0 or more.
@@ -640,6 +725,7 @@ func (s *rowSource) Values() ([]any, error) {
 			s.buf = append(s.buf, copyValue(s.types[k], r.Values[i]))
 		}
 	}
+	s.buf = append(s.buf, s.extra...)
 	return s.buf, nil
 }
 
