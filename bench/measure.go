@@ -12,10 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -745,7 +745,12 @@ func (b *bencher) e2e(ctx context.Context, sim *graphsim.Server, dir, token stri
 	schema := fmt.Sprintf("%s_e2e_%d", b.prefix, tenants)
 	b.schemas = append(b.schemas, schema)
 	before := len(sim.APIRequests()) + len(sim.DownloadRequests())
-	cmd := exec.CommandContext(ctx, b.c.ingest, "run", "--graph-url", sim.URL(), "--tenants-file", file, "--period", "D180",
+	self, err := os.Executable()
+	if err != nil {
+		return EndToEnd{}, err
+	}
+	rssFile := filepath.Join(dir, "rss")
+	cmd := exec.CommandContext(ctx, self, rssFlag, rssFile, b.c.ingest, "run", "--graph-url", sim.URL(), "--tenants-file", file, "--period", "D180",
 		"--report", strings.Join(smallReports, ","), "--schema", schema, "--database-url", b.c.databaseURL,
 		"--concurrency", fmt.Sprint(b.c.concurrency), "--tenant-concurrency", fmt.Sprint(b.c.tenantConc),
 		"--log-level", "error", "--log-format", "json")
@@ -753,16 +758,22 @@ func (b *bencher) e2e(ctx context.Context, sim *graphsim.Server, dir, token stri
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	took := time.Since(start)
 	if err != nil {
 		return EndToEnd{}, fmt.Errorf("%s: %w: %s", cmd, err, lastLines(stderr.String(), 5))
 	}
 	e := EndToEnd{Tenants: tenants, Reports: len(smallReports), Requests: len(sim.APIRequests()) + len(sim.DownloadRequests()) - before,
 		Workers: b.c.concurrency * b.c.tenantConc, LatencyMS: b.c.latency.Milliseconds(), Seconds: took.Seconds()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		e.PeakRSSMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+	kib, err := os.ReadFile(rssFile)
+	if err != nil {
+		return e, fmt.Errorf("peak RSS of the run: %w", err)
 	}
+	n, err := strconv.ParseInt(string(kib), 10, 64)
+	if err != nil {
+		return e, fmt.Errorf("peak RSS of the run: %w", err)
+	}
+	e.PeakRSSMiB = float64(n) / 1024
 	err = b.admin.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(schema)+`.report_fetches WHERE outcome = 'loaded'`).Scan(&e.Loaded)
 	if err == nil && e.Loaded != tenants*len(smallReports) {
 		err = fmt.Errorf("end to end, %d tenants: %d payloads loaded, want %d", tenants, e.Loaded, tenants*len(smallReports))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -99,17 +98,13 @@ func parseTenants(c *ucli.Context) (*tenantsOptions, error) {
 // up by it. At most tenant-concurrency tenants connect at once.
 func (o *graphOptions) connectTenants(ctx context.Context, t *tenantsOptions) []pipeline.Tenant {
 	out := make([]pipeline.Tenant, len(t.list))
-	sem := make(chan struct{}, max(t.workers, 1))
-	var wg sync.WaitGroup
-	for i, tn := range t.list {
+	// A goroutine a worker, not one a tenant waiting its turn: a tenants
+	// file of thousands made as many goroutines at once.
+	pipeline.ForEach(t.workers, len(t.list), func(i int) {
+		tn := t.list[i]
 		out[i].ID = tn.TenantID
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i].Graph, out[i].Err = o.connectTenant(ctx, tn)
-		})
-	}
-	wg.Wait()
+		out[i].Graph, out[i].Err = o.connectTenant(ctx, tn)
+	})
 	return out
 }
 
