@@ -137,14 +137,20 @@ func (b *rowBuilder) cell(row *Row, line, col, colNo int, raw []byte) error {
 			if f < b.dims {
 				return b.errAt(line, col, colNo, string(raw), "empty, but it identifies the row")
 			}
-			row.Values[f] = Value{}
-			return nil
+			return nil // the slab's values start NULL
 		}
 		v, reason := parseValue(b.cols[col].Type, s)
 		if reason != "" {
 			return b.errAt(line, col, colNo, string(raw), reason)
 		}
-		row.Values[f] = v
+		// A number is stored without its empty text: a string header is a
+		// pointer, whose store costs a write barrier while the collector
+		// runs (a fifth of cell's time in a profile of 2,000 payloads).
+		if dst := &row.Values[f]; v.S == "" {
+			dst.N, dst.Valid = v.N, v.Valid
+		} else {
+			*dst = v
+		}
 	case roleRefresh:
 		b.refreshColNo = colNo
 		if len(s) > 0 && bytes.Equal(s, b.lastRefreshText) {
