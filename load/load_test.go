@@ -16,6 +16,7 @@ type bundle struct {
 	db   *DB
 	spec *report.Spec
 	run  int64
+	url  string // the test database's, for a second connection pool
 }
 
 // setup gives a test a migrated schema, reused from an ended test when one
@@ -60,7 +61,7 @@ func setupIn(t *testing.T, url, schema string) *bundle {
 		t.Fatal(err)
 	}
 	spec, _ := report.Lookup("skype-organizer-activity-minute-counts")
-	return &bundle{db: db, spec: spec, run: run}
+	return &bundle{db: db, spec: spec, run: run, url: url}
 }
 
 // bothWays runs a test of the upsert rule once for each way a payload's
@@ -197,20 +198,21 @@ func testUpsertRule(t *testing.T, b *bundle) {
 	}
 }
 
-// TestUpsertAllOrNothing: when the transaction fails after the COPY (here a
-// duplicate key within the payload), no row, payload or fetch record stays.
-func TestUpsertAllOrNothing(t *testing.T) { bothWays(t, setup, testUpsertAllOrNothing) }
-
+// TestUpsertAllOrNothing: when the load fails at its very end (here the
+// audit row's foreign key: the run does not exist, checked when the
+// statement that wrote the rows ends), no row, payload or fetch record
+// stays; and a payload with a key twice is refused before anything is
+// written, naming the rows.
 func testUpsertAllOrNothing(t *testing.T, b *bundle) {
 	ctx := context.Background()
-	f := Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "test",
+	f := Fetch{RunID: b.run + 1000, TenantID: "t1", Report: b.spec, Source: "test",
 		Payload: &Payload{SHA256: strings.Repeat("ab", 32), Body: []byte("x"), Format: report.CSV}}
-	_, err := b.db.Upsert(ctx, f, []transform.Row{row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-20", 1, 2, 4)})
-	if err == nil {
-		t.Fatal("duplicate report date in one payload loaded")
-	}
-	if strings.Contains(err.Error(), "\n") {
-		t.Errorf("error is not one line: %q", err)
+	// Enough rows for every way (arrays, a direct copy, a staged merge).
+	rows := week("2026-11-21", "2026-11-21", 6000, func(i int) []int64 { return []int64{int64(i), 1, 2} })
+	for _, rs := range [][]transform.Row{rows[:7], rows} {
+		if _, err := b.db.Upsert(ctx, f, rs); err == nil {
+			t.Fatalf("%d rows of a run that does not exist loaded", len(rs))
+		}
 	}
 	for _, table := range []string{"skype_organizer_activity_minute_counts", "payloads", "report_fetches"} {
 		var n int
@@ -218,6 +220,38 @@ func testUpsertAllOrNothing(t *testing.T, b *bundle) {
 		if n != 0 {
 			t.Errorf("%s has %d rows after a failed load", table, n)
 		}
+	}
+	// A restatement of every row, rolled back at its end.
+	f.RunID = b.run
+	if _, err := b.db.Upsert(ctx, f, rows); err != nil {
+		t.Fatal(err)
+	}
+	before := b.table(t)
+	f.RunID = b.run + 1000
+	restated := week("2026-11-22", "2026-11-21", 6000, func(i int) []int64 { return []int64{int64(i), 9, 2} })
+	for _, rs := range [][]transform.Row{restated[:7], restated} {
+		if _, err := b.db.Upsert(ctx, f, rs); err == nil {
+			t.Fatalf("a restatement of %d rows by a run that does not exist loaded", len(rs))
+		}
+	}
+	var n int
+	b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM row_history`).Scan(&n)
+	if n != 0 || b.table(t) != before {
+		t.Errorf("a failed restatement left %d history rows, or changed the table", n)
+	}
+	var err error
+
+	f.RunID = b.run
+	_, err = b.db.Upsert(ctx, f, []transform.Row{row("2026-11-21", "2026-11-20", 1, 2, 3), row("2026-11-21", "2026-11-20", 1, 2, 4)})
+	if err == nil {
+		t.Fatal("duplicate report date in one payload loaded")
+	}
+	if !strings.Contains(err.Error(), "rows 1 and 2 of the payload have the same key") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error = %q, want one line naming rows 1 and 2", err)
+	}
+	b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM payloads`).Scan(&n)
+	if n != 1 { // the staged merge's
+		t.Errorf("payloads has %d rows, want the one that loaded", n)
 	}
 }
 

@@ -74,6 +74,9 @@ type Counts struct {
 // the refresh date alone.
 func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts, error) {
 	c := Counts{Parsed: len(rows)}
+	if err := uniqueKeys(f.Report, rows); err != nil {
+		return Counts{}, fmt.Errorf("load %s: %w", f.Report.Name, err)
+	}
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		lock := db.run.lock.Load()
 		if lock != nil && lock.lost.Load() {
@@ -81,7 +84,7 @@ func (db *DB) Upsert(ctx context.Context, f Fetch, rows []transform.Row) (Counts
 		}
 		var held bool
 		var err error
-		c.Inserted, c.Updated, c.Restated, held, err = merge(ctx, tx, f, rows, lock, db.copyAll)
+		c.Inserted, c.Updated, c.Restated, held, err = merge(ctx, tx, f, rows, lock, db.copyAll, db.tenantLock(f))
 		if err != nil {
 			return err
 		}
@@ -239,9 +242,22 @@ func nullIfZero[T comparable](v T) any {
 // copied straight into the report's table when none of its keys can be
 // there yet (copyDirect; the statement then only records it), else into
 // the staging table the statement merges from.
-func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *RunLock, copyAll bool) (inserted, updated, restated int, held bool, err error) {
+func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *RunLock, copyAll bool, tenantLock [2]int32) (inserted, updated, restated int, held bool, err error) {
 	spec := f.Report
 	st := stagingFor(spec)
+	// One load at a time of a tenant's rows of a report, whatever run it is
+	// part of (the run lock is per schema or per shard: a load-file or a
+	// replay beside a shard's run, or shards of two different counts, load
+	// at once). Taken before the statement that reads the table, so that
+	// its snapshot sees what the load before it committed: the rule is
+	// applied to the rows as they are, and no key turns up between the
+	// statement's read and its insert.
+	lockTenant := func() error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, tenantLock[0], tenantLock[1]); err != nil {
+			return fmt.Errorf("wait for other loads of tenant %s: %w", f.TenantID, err)
+		}
+		return nil
+	}
 	_, fetch := fetchRow(f, LoadOutcome(len(rows)), nil, rows, "")
 	args := append([]any{f.RunID, f.TenantID}, fetch...)
 	var sha, contentType, format *string
@@ -263,9 +279,21 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 	args = append(args, pid, key, len(rows))
 	q := st.merge
 	if st.arrays != "" && len(rows) <= arrayRows && !copyAll {
-		// The rows go as one array a column, in the statement itself.
-		q = st.arrays
+		// The rows go as one array a column, in the statement itself, sent
+		// with the tenant's lock in one round trip (a statement's snapshot
+		// is taken when it starts, after the lock is granted).
 		args = append(args, arrayArgs(spec, rows)...)
+		var b pgx.Batch
+		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, tenantLock[0], tenantLock[1])
+		b.Queue(st.arrays, args...).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&restated, &inserted, &updated, &held)
+		})
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
+		}
+		return inserted, updated, restated, held, nil
+	} else if err := lockTenant(); err != nil {
+		return 0, 0, 0, false, err
 	} else if direct, err := copyDirect(ctx, tx, st, f, rows); err != nil {
 		return 0, 0, 0, false, err
 	} else if direct {
@@ -289,6 +317,60 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 		return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
 	}
 	return inserted, updated, restated, held, nil
+}
+
+// tenantLock is the key of the transaction lock that lets one load at a
+// time write a tenant's rows of a report (see merge): the two-int4 form of
+// pg_advisory_xact_lock (objsubid 2 in pg_locks), apart from the run
+// lock's bigint form (objsubid 1).
+func (db *DB) tenantLock(f Fetch) [2]int32 {
+	h := fnv.New32a()
+	h.Write([]byte("ingest:load:" + db.Schema + "." + f.Report.Table))
+	k := fnv.New32a()
+	k.Write([]byte(f.TenantID))
+	return [2]int32{int32(h.Sum32()), int32(k.Sum32())}
+}
+
+// uniqueKeys refuses rows of which two have the same key (spec.Key): the
+// merge would apply one of them, whichever the server met last. transform
+// refuses such a payload first, naming the lines; this holds Upsert to it
+// whoever calls it.
+func uniqueKeys(spec *report.Spec, rows []transform.Row) error {
+	type rowKey struct {
+		date, refresh time.Time
+		period        int
+		dims          string
+	}
+	var dims []int
+	for _, k := range spec.Key()[1:] {
+		if i := slices.IndexFunc(spec.Fields(), func(c report.Column) bool { return c.Name == k }); i >= 0 {
+			dims = append(dims, i)
+		}
+	}
+	keys := spec.Key()
+	byDate, byRefresh, byPeriod := slices.Contains(keys, report.ReportDate.Name), slices.Contains(keys, report.RefreshDate.Name), slices.Contains(keys, report.Period.Name)
+	seen := make(map[rowKey]int, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		var k rowKey
+		if byDate {
+			k.date = r.ReportDate
+		}
+		if byRefresh {
+			k.refresh = r.RefreshDate
+		}
+		if byPeriod {
+			k.period = r.Period
+		}
+		for _, d := range dims {
+			k.dims += r.Values[d].S + "\x00"
+		}
+		if j, dup := seen[k]; dup {
+			return fmt.Errorf("rows %d and %d of the payload have the same key (%s): a payload has one row a key", j+1, i+1, strings.Join(keys[1:], ", "))
+		}
+		seen[k] = i
+	}
+	return nil
 }
 
 // copyDirect copies a large payload's rows straight into the report's
@@ -530,11 +612,10 @@ var periodCol = pgx.Identifier{report.Period.Name}.Sanitize()
 // than INSERT … ON CONFLICT DO UPDATE: the speculative insertion cost a
 // third of a 100,000-row load, and DO UPDATE locks the conflicting row
 // (writing it and the WAL) even when its WHERE then says no, so a reload
-// of unchanged data wrote every row. Nothing else writes a report's table
-// while a run holds the run lock (a shard's runs hold disjoint tenants),
-// so no key turns up between the snapshot and the insert; if one did, the
-// insert would fail on the primary key and the payload would roll back
-// whole.
+// of unchanged data wrote every row. No other load writes the tenant's
+// rows of the report meanwhile: each takes the tenant's lock first (see
+// merge), so no key turns up between the snapshot and the insert, and no
+// row changes under the update.
 //
 // The tenant is named so that the planner reads the tenant's rows by the
 // primary key: it knows nothing of a staging table's size (a temporary
