@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365ingest/ingest/report"
@@ -64,36 +65,56 @@ type rowBuilder struct {
 }
 
 func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
-	cols := spec.Columns()
+	l := layoutOf(spec)
 	b := &rowBuilder{
-		spec: spec, opts: opts, res: res, cols: cols,
-		roles: make([]role, len(cols)),
-		field: make([]int, len(cols)),
-		dims:  len(spec.Dims),
-		index: map[string]int{},
+		spec: spec, opts: opts, res: res, cols: l.cols,
+		roles: l.roles, field: l.field, index: l.index,
+		dims: len(spec.Dims),
 	}
 	if !opts.Now.IsZero() {
 		y, mo, d := opts.Now.UTC().Date()
 		b.latestRefresh = time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
 	}
+	return b
+}
+
+// layout is what a rowBuilder knows of its report's columns, the same for
+// every payload of the report: made once per report (its header names
+// normalized were 4% of parsing 2,000 small payloads) and never changed.
+type layout struct {
+	cols  []report.Column
+	roles []role
+	field []int          // per column: its index in Row.Values (a field)
+	index map[string]int // a header or property name, normalized → column
+}
+
+var layouts sync.Map // *report.Spec → *layout
+
+func layoutOf(spec *report.Spec) *layout {
+	if l, ok := layouts.Load(spec); ok {
+		return l.(*layout)
+	}
+	cols := spec.Columns()
+	l := &layout{cols: cols, roles: make([]role, len(cols)), field: make([]int, len(cols)), index: map[string]int{}}
 	m := 0
 	for i, c := range cols {
 		switch c.Name {
 		case report.RefreshDate.Name:
-			b.roles[i] = roleRefresh
+			l.roles[i] = roleRefresh
 		case report.ReportDate.Name:
-			b.roles[i] = roleReportDate
+			l.roles[i] = roleReportDate
 		case report.Period.Name:
-			b.roles[i] = rolePeriod
+			l.roles[i] = rolePeriod
 		default:
-			b.roles[i], b.field[i] = roleField, m
+			l.roles[i], l.field[i] = roleField, m
 			m++
 		}
 		for _, k := range c.Keys() {
-			b.index[k] = i
+			l.index[k] = i
 		}
 	}
-	return b
+	got, _ := layouts.LoadOrStore(spec, l)
+	return got.(*layout)
 }
 
 // lookup finds the column a header or property name stands for.

@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/m365ingest/ingest/report"
@@ -93,7 +94,7 @@ func parseDuration(s []byte) (time.Duration, bool) {
 			return 0, false
 		}
 		unit := s[j] &^ 0x20 // upper case
-		k := bytes.IndexByte([]byte(units), unit)
+		k := strings.IndexByte(units, unit)
 		if k < 0 || (unit == 'D') == inTime || (dot && unit != 'S') {
 			return 0, false
 		}
