@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
@@ -21,25 +22,41 @@ func TestConcurrentLoadsOfATenant(t *testing.T) { bothWays(t, setup, testConcurr
 
 func testConcurrentLoadsOfATenant(t *testing.T, b *bundle) {
 	ctx := context.Background()
-	db2, err := Connect(ctx, b.url, b.db.Schema, nil)
-	if err != nil {
-		t.Fatal(err)
+	// Loads A and B on pools of their own, named, so that the test waits
+	// for their sessions, not another test's.
+	app := "ingest-test-" + b.db.Schema
+	connect := func(name string) *DB {
+		t.Helper()
+		u, err := url.Parse(b.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("application_name", app+"-"+name)
+		u.RawQuery = q.Encode()
+		db, err := Connect(ctx, u.String(), b.db.Schema, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		db.copyAll = b.db.copyAll
+		return db
 	}
-	t.Cleanup(db2.Close)
-	db2.copyAll = b.db.copyAll
-	runB, err := db2.StartRun(ctx, Run{Command: "load-file"})
+	dbA, dbB := connect("a"), connect("b")
+	runB, err := dbB.StartRun(ctx, Run{Command: "load-file"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.upsert(t, row("2026-11-20", "2026-11-19", 1, 2, 3))
 
-	// waitFor polls until n sessions of the test database wait on a lock.
+	// waitFor polls until n of the sessions of A and B wait on a lock.
 	waitFor := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var w int
-			if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&w); err != nil {
+			if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE $1`, app+"-%").Scan(&w); err != nil {
 				t.Fatal(err)
 			}
 			if w >= n {
@@ -64,13 +81,13 @@ func testConcurrentLoadsOfATenant(t *testing.T, b *bundle) {
 		errA, errB := make(chan error, 1), make(chan error, 1)
 		var cB Counts
 		go func() {
-			_, err := b.db.Upsert(ctx, Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "A"}, a)
+			_, err := dbA.Upsert(ctx, Fetch{RunID: b.run, TenantID: "t1", Report: b.spec, Source: "A"}, a)
 			errA <- err
 		}()
 		waitFor(1)
 		go func() {
 			var err error
-			cB, err = db2.Upsert(ctx, Fetch{RunID: runB, TenantID: "t1", Report: b.spec, Source: "B"}, bRows)
+			cB, err = dbB.Upsert(ctx, Fetch{RunID: runB, TenantID: "t1", Report: b.spec, Source: "B"}, bRows)
 			errB <- err
 		}()
 		waitFor(2)
