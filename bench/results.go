@@ -50,6 +50,9 @@ type Bulk struct {
 	Seconds     float64 `json:"seconds"`
 	RowsPerS    float64 `json:"rows_per_s"`
 	RatioToCopy float64 `json:"ratio_to_raw_copy"`
+	// The file again, every row restated: the staged merge.
+	RestateSeconds     float64 `json:"restate_seconds"`
+	RestateRatioToCopy float64 `json:"restate_ratio_to_raw_copy"`
 }
 
 type Small struct {
@@ -160,6 +163,8 @@ func (r *Results) print(w io.Writer) {
 	row("small-payload floor", fmt.Sprintf("%.0f payloads/s", r.Floor.PayloadsPerS), "", "", "")
 	row("bulk load", fmt.Sprintf("%.0f rows/s (%d rows, %.2f s)", r.Bulk.RowsPerS, r.Bulk.Rows, r.Bulk.Seconds),
 		fmt.Sprintf("raw COPY %.0f rows/s", r.RawCopy.RowsPerS), fmt.Sprintf("%.2f", r.Bulk.RatioToCopy), met("bulk load / raw COPY"))
+	row("bulk restatement (every row)", fmt.Sprintf("%.0f rows/s (%.2f s, history and update of every row)", float64(r.Bulk.Rows)/max(r.Bulk.RestateSeconds, 1e-9), r.Bulk.RestateSeconds),
+		fmt.Sprintf("raw COPY %.0f rows/s", r.RawCopy.RowsPerS), fmt.Sprintf("%.2f", r.Bulk.RestateRatioToCopy), "")
 	row("small payloads", fmt.Sprintf("%.0f payloads/s (%d x %d rows, %.2f s)", r.Small.PayloadsPerS, r.Small.Payloads, r.Small.Rows/max(r.Small.Payloads, 1), r.Small.Seconds),
 		fmt.Sprintf("floor %.0f payloads/s", r.Floor.PayloadsPerS), fmt.Sprintf("%.2f", r.Small.RatioToFloor), met("small payloads / floor"))
 	row("small payloads vs COPY", fmt.Sprintf("%.2f s", r.Small.Seconds),
