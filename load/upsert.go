@@ -253,7 +253,7 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 	// applied to the rows as they are, and no key turns up between the
 	// statement's read and its insert.
 	lockTenant := func() error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, tenantLock[0], tenantLock[1]); err != nil {
+		if _, err := tx.Exec(ctx, tenantLockSQL, tenantLock[0], tenantLock[1]); err != nil {
 			return fmt.Errorf("wait for other loads of tenant %s: %w", f.TenantID, err)
 		}
 		return nil
@@ -284,7 +284,7 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 		// is taken when it starts, after the lock is granted).
 		args = append(args, arrayArgs(spec, rows)...)
 		var b pgx.Batch
-		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, tenantLock[0], tenantLock[1])
+		b.Queue(tenantLockSQL, tenantLock[0], tenantLock[1])
 		b.Queue(st.arrays, args...).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&restated, &inserted, &updated, &held)
 		})
@@ -318,6 +318,9 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 	}
 	return inserted, updated, restated, held, nil
 }
+
+// tenantLockSQL waits for the tenant's lock (see tenantLock).
+const tenantLockSQL = `SELECT pg_advisory_xact_lock($1, $2)`
 
 // tenantLock is the key of the transaction lock that lets one load at a
 // time write a tenant's rows of a report (see merge): the two-int4 form of
