@@ -203,6 +203,8 @@ func testUpsertRule(t *testing.T, b *bundle) {
 // statement that wrote the rows ends), no row, payload or fetch record
 // stays; and a payload with a key twice is refused before anything is
 // written, naming the rows.
+func TestUpsertAllOrNothing(t *testing.T) { bothWays(t, setup, testUpsertAllOrNothing) }
+
 func testUpsertAllOrNothing(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	f := Fetch{RunID: b.run + 1000, TenantID: "t1", Report: b.spec, Source: "test",

@@ -3,7 +3,8 @@
 --
 -- 1. A report table's run_id no longer has a foreign key to ingest_runs.
 --    The key cost a trigger and a row lock of the run's ingest_runs row for
---    every row inserted: 45% of the upsert of a 100,000-row file. run_id is
+--    every row inserted: 100,000 rows took 600 ms with it and 270 ms
+--    without (psql, this machine). run_id is
 --    still always a run: the load writes it from the run it records in
 --    report_fetches in the same transaction, and that row's run_id keeps
 --    its foreign key (one check a payload, not one a row). row_history,
