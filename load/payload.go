@@ -31,9 +31,19 @@ func storePayload(ctx context.Context, q execer, p *Payload) error {
 		return nil
 	}
 	const sql = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
-		VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (sha256) DO NOTHING`
-	if _, err := q.Exec(ctx, sql, p.SHA256, p.Body, len(p.Body), auditText(p.ContentType), p.Format.String()); err != nil {
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`
+	if _, err := q.Exec(ctx, sql, payloadRow(p)...); err != nil {
 		return fmt.Errorf("store payload %s: %w", p.SHA256, err)
 	}
 	return nil
+}
+
+// payloadRow is the payloads row of p: sha256, body, bytes, content_type
+// (NULL when empty) and format; all NULL when p is nil (a load's statement
+// then stores nothing: see merge).
+func payloadRow(p *Payload) []any {
+	if p == nil {
+		return []any{nil, nil, nil, nil, nil}
+	}
+	return []any{p.SHA256, p.Body, int64(len(p.Body)), nullIfZero(auditText(p.ContentType)), p.Format.String()}
 }

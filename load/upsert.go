@@ -245,6 +245,15 @@ func nullIfZero[T comparable](v T) any {
 func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *RunLock, copyAll bool, tenantLock [2]int32) (inserted, updated, restated int, held bool, err error) {
 	spec := f.Report
 	st := stagingFor(spec)
+	_, fetch := fetchRow(f, LoadOutcome(len(rows)), nil, rows, "")
+	args := append([]any{f.RunID, f.TenantID}, fetch...)
+	args = append(args, payloadRow(f.Payload)...)
+	var pid *int32
+	var key *int64
+	if lock != nil {
+		pid, key = &lock.pid, &lock.key
+	}
+	args = append(args, pid, key, len(rows))
 	// One load at a time of a tenant's rows of a report, whatever run it is
 	// part of (the run lock is per schema or per shard: a load-file or a
 	// replay beside a shard's run, or shards of two different counts, load
@@ -252,32 +261,6 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 	// its snapshot sees what the load before it committed: the rule is
 	// applied to the rows as they are, and no key turns up between the
 	// statement's read and its insert.
-	lockTenant := func() error {
-		if _, err := tx.Exec(ctx, tenantLockSQL, tenantLock[0], tenantLock[1]); err != nil {
-			return fmt.Errorf("wait for other loads of tenant %s: %w", f.TenantID, err)
-		}
-		return nil
-	}
-	_, fetch := fetchRow(f, LoadOutcome(len(rows)), nil, rows, "")
-	args := append([]any{f.RunID, f.TenantID}, fetch...)
-	var sha, contentType, format *string
-	var body []byte
-	var size *int64
-	if p := f.Payload; p != nil {
-		ct, fm, n := auditText(p.ContentType), p.Format.String(), int64(len(p.Body))
-		sha, body, size, contentType, format = &p.SHA256, p.Body, &n, &ct, &fm
-		if ct == "" {
-			contentType = nil
-		}
-	}
-	args = append(args, sha, body, size, contentType, format)
-	var pid *int32
-	var key *int64
-	if lock != nil {
-		pid, key = &lock.pid, &lock.key
-	}
-	args = append(args, pid, key, len(rows))
-	q := st.merge
 	if st.arrays != "" && len(rows) <= arrayRows && !copyAll {
 		// The rows go as one array a column, in the statement itself, sent
 		// with the tenant's lock in one round trip (a statement's snapshot
@@ -292,13 +275,16 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 			return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
 		}
 		return inserted, updated, restated, held, nil
-	} else if err := lockTenant(); err != nil {
+	}
+	if _, err := tx.Exec(ctx, tenantLockSQL, tenantLock[0], tenantLock[1]); err != nil {
+		return 0, 0, 0, false, fmt.Errorf("wait for other loads of tenant %s: %w", f.TenantID, err)
+	}
+	direct, err := copyDirect(ctx, tx, st, f, rows)
+	if err != nil {
 		return 0, 0, 0, false, err
-	} else if direct, err := copyDirect(ctx, tx, st, f, rows); err != nil {
-		return 0, 0, 0, false, err
-	} else if direct {
-		q = directSQL
-	} else {
+	}
+	q := directSQL
+	if !direct {
 		// The merge holds the staged rows, classified, in memory while it
 		// writes them (the m of mergeSQL): within work_mem's default of
 		// 4 MB, 100,000 rows went to a temporary file and back.
@@ -312,6 +298,7 @@ func merge(ctx context.Context, tx pgx.Tx, f Fetch, rows []transform.Row, lock *
 		if int(n) != len(rows) {
 			return 0, 0, 0, false, fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
 		}
+		q = st.merge
 	}
 	if err := tx.QueryRow(ctx, q, args...).Scan(&restated, &inserted, &updated, &held); err != nil {
 		return 0, 0, 0, false, fmt.Errorf("upsert: %w", err)
@@ -337,41 +324,10 @@ func (db *DB) tenantLock(f Fetch) [2]int32 {
 // uniqueKeys refuses rows of which two have the same key (spec.Key): the
 // merge would apply one of them, whichever the server met last. transform
 // refuses such a payload first, naming the lines; this holds Upsert to it
-// whoever calls it.
+// whoever calls it, with transform's own check.
 func uniqueKeys(spec *report.Spec, rows []transform.Row) error {
-	type rowKey struct {
-		date, refresh time.Time
-		period        int
-		dims          string
-	}
-	var dims []int
-	for _, k := range spec.Key()[1:] {
-		if i := slices.IndexFunc(spec.Fields(), func(c report.Column) bool { return c.Name == k }); i >= 0 {
-			dims = append(dims, i)
-		}
-	}
-	keys := spec.Key()
-	byDate, byRefresh, byPeriod := slices.Contains(keys, report.ReportDate.Name), slices.Contains(keys, report.RefreshDate.Name), slices.Contains(keys, report.Period.Name)
-	seen := make(map[rowKey]int, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		var k rowKey
-		if byDate {
-			k.date = r.ReportDate
-		}
-		if byRefresh {
-			k.refresh = r.RefreshDate
-		}
-		if byPeriod {
-			k.period = r.Period
-		}
-		for _, d := range dims {
-			k.dims += r.Values[d].S + "\x00"
-		}
-		if j, dup := seen[k]; dup {
-			return fmt.Errorf("rows %d and %d of the payload have the same key (%s): a payload has one row a key", j+1, i+1, strings.Join(keys[1:], ", "))
-		}
-		seen[k] = i
+	if i, j, dup := transform.DuplicateKey(spec, rows); dup {
+		return fmt.Errorf("rows %d and %d of the payload have the same key (%s): a payload has one row a key", i, j, strings.Join(spec.Key()[1:], ", "))
 	}
 	return nil
 }

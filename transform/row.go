@@ -33,8 +33,7 @@ type rowBuilder struct {
 	field []int           // per column: its index in Values (roleField only)
 	dims  int             // Values[:dims] are the dimensions (part of the key)
 	index map[string]int  // report.Normalize'd name -> column
-	seen  keySet          // row keys, with the line or record each was first on
-	seenD map[string]int  // row keys of a report with dimensions
+	keys  rowKeys         // row keys, with the line or record each was first on
 	warnP bool            // the period warning was given
 
 	// slab backs the Values of many rows: one allocation per slabRows rows.
@@ -69,7 +68,7 @@ func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 	b := &rowBuilder{
 		spec: spec, opts: opts, res: res, cols: l.cols,
 		roles: l.roles, field: l.field, index: l.index,
-		dims: len(spec.Dims),
+		dims: len(spec.Dims), keys: rowKeys{spec: spec},
 	}
 	if !opts.Now.IsZero() {
 		y, mo, d := opts.Now.UTC().Date()
@@ -273,27 +272,7 @@ func (b *rowBuilder) rows() []Row {
 // report date, or for a snapshot its refresh date and period, or for a
 // report without a period its refresh date; and its dimensions.
 func (b *rowBuilder) unique(row Row, line int) error {
-	var key int64
-	switch {
-	case b.spec.NoPeriod:
-		key = days(row.RefreshDate)
-	case b.spec.Snapshot:
-		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
-	default:
-		key = days(row.ReportDate)
-	}
-	var prev int
-	if b.dims == 0 {
-		prev = b.seen.add(key, line)
-	} else {
-		k := dimsKey(key, row.Values[:b.dims])
-		if b.seenD == nil {
-			b.seenD = map[string]int{}
-		}
-		if prev = b.seenD[k]; prev == 0 {
-			b.seenD[k] = line
-		}
-	}
+	prev := b.keys.add(row, line)
 	if prev == 0 {
 		return nil
 	}
@@ -325,6 +304,54 @@ func (b *rowBuilder) dimsText(values []Value) string {
 		of[i] = fmt.Sprintf("%s %q", d.Header, values[i].S)
 	}
 	return strings.Join(of, ", ")
+}
+
+// rowKeys remembers the keys of rows (spec.Key but the tenant), each with
+// the line or record it was first on.
+type rowKeys struct {
+	spec  *report.Spec
+	seen  keySet         // the keys of a report without dimensions
+	seenD map[string]int // the keys of a report with dimensions
+}
+
+// add records row's key as first on line (1 or more) and returns the line
+// the key was first on before, 0 when it is new.
+func (k *rowKeys) add(row Row, line int) int {
+	var key int64
+	switch {
+	case k.spec.NoPeriod:
+		key = days(row.RefreshDate)
+	case k.spec.Snapshot:
+		key = days(row.RefreshDate)<<16 | int64(row.Period) // periods have at most 4 digits
+	default:
+		key = days(row.ReportDate)
+	}
+	if len(k.spec.Dims) == 0 {
+		return k.seen.add(key, line)
+	}
+	d := dimsKey(key, row.Values[:len(k.spec.Dims)])
+	if k.seenD == nil {
+		k.seenD = map[string]int{}
+	}
+	prev := k.seenD[d]
+	if prev == 0 {
+		k.seenD[d] = line
+	}
+	return prev
+}
+
+// DuplicateKey finds the first of rows whose key (spec.Key but the tenant)
+// an earlier one has, and returns the two rows' positions, counted from 1.
+// Parse refuses such a payload, naming its lines; this is the same check
+// for rows that come from elsewhere.
+func DuplicateKey(spec *report.Spec, rows []Row) (first, second int, ok bool) {
+	k := rowKeys{spec: spec}
+	for i := range rows {
+		if prev := k.add(rows[i], i+1); prev != 0 {
+			return prev, i + 1, true
+		}
+	}
+	return 0, 0, false
 }
 
 func dimsKey(key int64, dims []Value) string {
