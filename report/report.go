@@ -37,6 +37,9 @@ type Column struct {
 	// Values are the values a dimension is known to take (Site Type: All,
 	// Team, Non-Team...), as graph-sim serves them. Parsing takes any.
 	Values []string
+	// Derived marks a column that is not in the payload: transform works it
+	// out (a detail report's report_date, entity_key and concealed).
+	Derived bool
 }
 
 // Spec describes one report.
@@ -88,6 +91,9 @@ type Spec struct {
 	// not depend on it (columns are matched by name); the simulator writes
 	// it.
 	Header []Column
+	// Detail is set for a per-entity report (a ...Detail function): see
+	// Detail. Its Dims start with EntityKey and Concealed.
+	Detail *Detail
 }
 
 // The three leading columns every report carries (a snapshot report has no
@@ -285,6 +291,10 @@ var Unsupported = []Omitted{
 func (s *Spec) Columns() []Column {
 	out := make([]Column, 0, 3+len(s.Dims)+len(s.Metrics))
 	out = append(out, RefreshDate)
+	if s.Detail != nil {
+		out = append(out, detailReportDate, detailPeriod)
+		return append(append(out, s.Dims...), s.Metrics...)
+	}
 	if !s.Snapshot && !s.NoPeriod {
 		out = append(out, ReportDate)
 	}
@@ -310,10 +320,10 @@ func (s *Spec) HeaderColumns() []Column {
 
 // HasPeriodColumn reports whether the payload (and the table) has Report
 // Period.
-func (s *Spec) HasPeriodColumn() bool { return !s.NoPeriod && !s.NoPeriodColumn }
+func (s *Spec) HasPeriodColumn() bool { return s.Detail != nil || !s.NoPeriod && !s.NoPeriodColumn }
 
 // Dated reports whether rows are keyed by a report date.
-func (s *Spec) Dated() bool { return !s.Snapshot && !s.NoPeriod }
+func (s *Spec) Dated() bool { return s.Detail != nil || !s.Snapshot && !s.NoPeriod }
 
 // Key returns the warehouse columns that identify a row of the report's
 // table: (tenant_id, report_date), or for a snapshot report (tenant_id,
@@ -322,6 +332,8 @@ func (s *Spec) Dated() bool { return !s.Snapshot && !s.NoPeriod }
 func (s *Spec) Key() []string {
 	var out []string
 	switch {
+	case s.Detail != nil:
+		out = []string{TenantID, ReportDate.Name, Period.Name}
 	case s.NoPeriod:
 		out = []string{TenantID, RefreshDate.Name}
 	case s.Snapshot:

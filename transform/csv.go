@@ -95,8 +95,10 @@ func parseCSV(spec *report.Spec, br *bufio.Reader, size int, opts Options) (*Res
 			return nil, err
 		}
 	}
-	res.Rows = b.rows()
-	if opts.RequireFullPeriod {
+	if res.Rows, err = b.done(); err != nil {
+		return nil, err
+	}
+	if opts.RequireFullPeriod && spec.Detail == nil {
 		if err := b.checkCoverage(res.Rows); err != nil {
 			return nil, err
 		}

@@ -82,8 +82,10 @@ func parseJSON(spec *report.Spec, br *bufio.Reader, opts Options) (*Result, erro
 		return nil, fail("data after the JSON object", err)
 	}
 	p.b.warnUnknown()
-	res.Rows = p.b.rows()
-	if opts.RequireFullPeriod {
+	if res.Rows, err = p.b.done(); err != nil {
+		return nil, err
+	}
+	if opts.RequireFullPeriod && spec.Detail == nil {
 		if err := p.b.checkCoverage(res.Rows); err != nil {
 			return nil, err
 		}
@@ -108,8 +110,11 @@ func (p *jsonParser) array(fail func(string, error) error) (*Result, error) {
 	}
 	p.b.warnUnknown()
 	res := p.b.res
-	res.Rows = p.b.rows()
-	if p.b.opts.RequireFullPeriod {
+	var err error
+	if res.Rows, err = p.b.done(); err != nil {
+		return nil, err
+	}
+	if p.b.opts.RequireFullPeriod && p.b.spec.Detail == nil {
 		if err := p.b.checkCoverage(res.Rows); err != nil {
 			return nil, err
 		}

@@ -2,7 +2,9 @@ package transform
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 	"math"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ const (
 // rowBuilder turns cells into rows and checks what CSV and JSON share: cell
 // syntax, unique keys, the requested period.
 type rowBuilder struct {
+	lay   *layout
 	spec  *report.Spec
 	opts  Options
 	res   *Result
@@ -61,18 +64,30 @@ type rowBuilder struct {
 	// \"Hologram\""), unknownWhat says whether they are columns or properties.
 	unknownAt   []string
 	unknownWhat string
+
+	// detail: whether names are concealed, once decided (see detailRow).
+	concealDecided, concealed bool
+	// batch: rows go to opts.Batch batchRows at a time (see finish).
+	batchRows int
+	batchSlab []Value
 }
 
 func newRowBuilder(spec *report.Spec, opts Options, res *Result) *rowBuilder {
 	l := layoutOf(spec)
 	b := &rowBuilder{
-		spec: spec, opts: opts, res: res, cols: l.cols,
+		spec: spec, opts: opts, res: res, cols: l.cols, lay: l,
 		roles: l.roles, field: l.field, index: l.index,
 		dims: len(spec.Dims), keys: rowKeys{spec: spec},
 	}
 	if !opts.Now.IsZero() {
 		y, mo, d := opts.Now.UTC().Date()
 		b.latestRefresh = time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
+	}
+	if opts.Batch != nil {
+		b.batchRows = cmp.Or(opts.BatchRows, DefaultBatchRows)
+		b.batchSlab = make([]Value, b.batchRows*(len(spec.Dims)+len(spec.Metrics)))
+		b.slab = b.batchSlab
+		b.chunk = make([]Row, 0, b.batchRows)
 	}
 	return b
 }
@@ -85,6 +100,13 @@ type layout struct {
 	roles []role
 	field []int          // per column: its index in Row.Values (a field)
 	index map[string]int // a header or property name, normalized → column
+	// A detail report's entity columns (report.Detail.Entity), as indexes in
+	// Row.Values, preferred first; entityID says which are ids, whose nil
+	// GUID stands for a concealed id; entityName is the first that is a
+	// name (-1 if none), whose look tells concealment.
+	entity     []int
+	entityID   []bool
+	entityName int
 }
 
 var layouts sync.Map // *report.Spec → *layout
@@ -108,8 +130,23 @@ func layoutOf(spec *report.Spec) *layout {
 			l.roles[i], l.field[i] = roleField, m
 			m++
 		}
+		if c.Derived {
+			continue // not in the payload: never matched by a header
+		}
 		for _, k := range c.Keys() {
 			l.index[k] = i
+		}
+	}
+	l.entityName = -1
+	if d := spec.Detail; d != nil {
+		fields := spec.Fields()
+		for _, h := range d.Entity {
+			i := slices.IndexFunc(fields, func(c report.Column) bool { return c.Header == h })
+			isID := strings.HasSuffix(h, " Id")
+			l.entity, l.entityID = append(l.entity, i), append(l.entityID, isID)
+			if !isID && l.entityName < 0 {
+				l.entityName = i
+			}
 		}
 	}
 	got, _ := layouts.LoadOrStore(spec, l)
@@ -220,15 +257,22 @@ func (b *rowBuilder) date(line, col, colNo int, raw, s []byte) (time.Time, error
 // date, or for a snapshot report its refresh date and period) must be unique
 // in the payload, and its refresh date not before its report date.
 func (b *rowBuilder) finish(row Row, line int) error {
-	// Graph refreshes a report after the days it covers, never before.
-	if b.spec.Dated() && row.RefreshDate.Before(row.ReportDate) {
+	if b.spec.Detail != nil {
+		if err := b.detailRow(&row, line); err != nil {
+			return err
+		}
+	} else if b.spec.Dated() && row.RefreshDate.Before(row.ReportDate) {
+		// Graph refreshes a report after the days it covers, never before.
 		return b.errAt(line, b.colOf(roleRefresh), b.refreshColNo, row.RefreshDate.Format(time.DateOnly),
 			"refresh date before the report date "+row.ReportDate.Format(time.DateOnly))
+	}
+	if b.batchRows > 0 {
+		return b.batch(row)
 	}
 	if err := b.unique(row, line); err != nil {
 		return err
 	}
-	if b.opts.Period > 0 && b.spec.HasPeriodColumn() && row.Period != b.opts.Period && !b.warnP {
+	if b.opts.Period > 0 && b.spec.HasPeriodColumn() && row.Period != b.opts.Period && !b.warnP && b.spec.Detail == nil {
 		b.warnP = true
 		b.res.Warnings = append(b.res.Warnings, fmt.Sprintf(
 			"report %s: %s: report period %d in the payload differs from the requested %d", b.spec.Name, b.opts.Source, row.Period, b.opts.Period))
@@ -248,12 +292,105 @@ func (b *rowBuilder) finish(row Row, line int) error {
 // caller can tell (see sizeHint). A wrong guess costs memory or a copy, never
 // a row.
 func (b *rowBuilder) expect(n int) {
-	if n <= 0 || len(b.chunk) > 0 || len(b.chunks) > 0 {
+	if n <= 0 || len(b.chunk) > 0 || len(b.chunks) > 0 || b.batchRows > 0 {
 		return
 	}
 	b.chunk = make([]Row, 0, n)
 	b.slabRows = n
 	b.slab = make([]Value, n*(len(b.spec.Dims)+len(b.spec.Metrics)))
+}
+
+// batch adds a finished row to the batch, handing the batch to
+// Options.Batch when it is full; the rows' values then start again at the
+// start of the slab.
+func (b *rowBuilder) batch(row Row) error {
+	b.chunk = append(b.chunk, row)
+	b.nRows++
+	if len(b.chunk) < b.batchRows {
+		return nil
+	}
+	return b.flush()
+}
+
+// flush hands the rows of the batch so far to Options.Batch.
+func (b *rowBuilder) flush() error {
+	if len(b.chunk) == 0 {
+		return nil
+	}
+	err := b.opts.Batch(b.chunk)
+	clear(b.batchSlab[:len(b.batchSlab)-len(b.slab)])
+	b.chunk, b.slab = b.chunk[:0], b.batchSlab
+	return err
+}
+
+// done ends the parse: the rows, or with Options.Batch, the last batch
+// handed over and no rows.
+func (b *rowBuilder) done() ([]Row, error) {
+	b.res.Parsed = b.nRows
+	b.res.Concealed = b.concealed
+	if b.batchRows > 0 {
+		return nil, b.flush()
+	}
+	return b.rows(), nil
+}
+
+// detailRow completes a detail report's row (report.Detail): the day it
+// describes and its period, its entity and whether names are concealed.
+//
+// The day is Options.Date for a date= call (period 1), else the refresh
+// date, with the payload's period or else the requested one (0 for the
+// activations, which take none). The entity is the first entity column that
+// is neither empty nor the nil GUID; a nil GUID id is stored as NULL (it
+// identifies nothing). Concealment is decided once a payload, on its first
+// row: Options.Concealment if it knows, else the look of the entity name.
+func (b *rowBuilder) detailRow(row *Row, line int) error {
+	if !b.opts.Date.IsZero() {
+		row.ReportDate, row.Period = b.opts.Date, 1
+	} else {
+		row.ReportDate = row.RefreshDate
+		if row.Period == 0 {
+			row.Period = b.opts.Period
+		}
+	}
+	l := b.lay
+	key := -1
+	for k, f := range l.entity {
+		v := &row.Values[f]
+		if !v.Valid || v.S == "" {
+			continue
+		}
+		if l.entityID[k] && v.S == report.NilGUID {
+			*v = Value{}
+			continue
+		}
+		if key < 0 {
+			key = f
+		}
+	}
+	if key < 0 {
+		names := make([]string, len(b.spec.Detail.Entity))
+		for i, h := range b.spec.Detail.Entity {
+			names[i] = strconv.Quote(h)
+		}
+		return b.errAt(line, -1, 0, "", "no entity: "+strings.Join(names, ", ")+" all empty")
+	}
+	if !b.concealDecided {
+		b.concealDecided = true
+		known := false
+		if b.opts.Concealment != nil {
+			b.concealed, known = b.opts.Concealment()
+		}
+		if !known && l.entityName >= 0 {
+			b.concealed = report.LooksConcealed(row.Values[l.entityName].S)
+		}
+	}
+	row.Values[0] = Value{S: row.Values[key].S, Valid: true} // report.EntityKey
+	c := int64(0)
+	if b.concealed {
+		c = 1
+	}
+	row.Values[1] = Value{N: c, Valid: true} // report.Concealed
+	return nil
 }
 
 // rows returns every row finished, in order, in one slice.

@@ -85,6 +85,13 @@ type Result struct {
 	Warnings []string
 	// NextLink is the JSON @odata.nextLink, if the payload had one.
 	NextLink string
+	// Parsed is how many rows were read: len(Rows), or with Options.Batch
+	// how many were handed to it.
+	Parsed int
+	// Concealed says, for a detail report (report.Spec.Detail), whether
+	// names were concealed in the payload: as Options.Concealment said, else
+	// as its first row's entity name looks (report.LooksConcealed).
+	Concealed bool
 }
 
 // Options tell Parse what it is reading.
@@ -103,7 +110,30 @@ type Options struct {
 	// none): a refresh date more than a day after Now's calendar date (UTC)
 	// is an error. The zero time skips that check.
 	Now time.Time
+
+	// Date is, for a detail report, the day a date= call asked for: every
+	// row describes that day (report_date, with report_period 1). Zero for
+	// a period= call: the rows then describe their refresh date and period
+	// (the payload's, else Period). RequireFullPeriod does not apply to a
+	// detail report.
+	Date time.Time
+	// Concealment, when not nil, says whether the detail payload's names
+	// are concealed (known false: undecided, then the first row's entity
+	// name decides). It is asked once, when the first row is complete: a
+	// reader ahead of Parse (a pseudonymizer) may decide it meanwhile.
+	Concealment func() (concealed, known bool)
+	// Batch, when not nil, receives the rows BatchRows at a time (the last
+	// batch shorter) instead of Result.Rows, so that a payload of any size
+	// is parsed in bounded memory. The rows and their values are reused once
+	// Batch returns: copy what must outlive the call. An error from Batch
+	// stops the parse and is returned. A payload's keys are then not checked
+	// for duplicates here (the warehouse's key does it).
+	Batch     func(rows []Row) error
+	BatchRows int
 }
+
+// DefaultBatchRows is Options.BatchRows when it is 0.
+const DefaultBatchRows = 8192
 
 // Error is a parse failure at a place in the payload. It prints on one line:
 //
