@@ -118,11 +118,24 @@ type Request struct {
 	// IfNoneMatch is the ETag of the last payload loaded, sent as
 	// If-None-Match; "" sends none.
 	IfNoneMatch string
+	// Date, for a detail report (report.Detail.ByDate), asks for one day
+	// (date=YYYY-MM-DD) instead of the period.
+	Date string
+	// Stream hands a CSV body over unread (Payload.Stream) instead of
+	// reading it into Payload.Body: for a detail report, which can be
+	// hundreds of MB. A body that fails once handed over is not retried:
+	// the reader's error says so.
+	Stream bool
 }
 
 // Payload is a report body with its fetch metadata.
 type Payload struct {
 	Body []byte
+	// Stream is the body unread, when Request.Stream asked for it (CSV):
+	// Body is then nil and SHA256 empty; the caller reads and closes it.
+	// Reading it fails when it exceeds MaxPayloadBytes, or ends before its
+	// Content-Length or, without one, mid-line.
+	Stream io.ReadCloser
 	// Status is the HTTP status of the response that carried the body (304
 	// when NotModified).
 	Status      int
@@ -202,7 +215,11 @@ func TokenRejected(err error) bool {
 
 // FunctionURL is the Graph request for a report and period.
 func (c *Client) FunctionURL(req Request) string {
-	u := strings.TrimRight(c.GraphURL, "/") + req.Report.Path(c.APIVersion, req.Period)
+	path := req.Report.Path(c.APIVersion, req.Period)
+	if req.Date != "" {
+		path = req.Report.DatePath(c.APIVersion, req.Date)
+	}
+	u := strings.TrimRight(c.GraphURL, "/") + path
 	if req.Format == report.JSON {
 		u += "?$format=application/json"
 	}
@@ -437,6 +454,13 @@ func (f *fetch) readPayload(resp *http.Response) (p *Payload, retryable bool, er
 	max := cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes)
 	if resp.ContentLength > max {
 		return nil, false, fmt.Errorf("payload of %d bytes exceeds the limit of %d (--max-payload-bytes)", resp.ContentLength, max)
+	}
+	if f.req.Stream && f.req.Format == report.CSV {
+		return &Payload{
+			Stream: &streamBody{r: resp.Body, max: max, length: resp.ContentLength,
+				closeDelimited: resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked")},
+			Status: resp.StatusCode, ETag: resp.Header.Get("ETag"), ContentType: resp.Header.Get("Content-Type"), Pages: 1,
+		}, false, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
@@ -688,3 +712,34 @@ func graphError(apiURL string, resp *http.Response) *Error {
 	}
 	return e
 }
+
+// streamBody is a CSV body handed over unread (Request.Stream), with the
+// checks readPayload makes of a body read whole: the size limit, and a
+// body cut before its Content-Length or, without one, mid-line.
+type streamBody struct {
+	r              io.ReadCloser
+	max, length, n int64
+	closeDelimited bool
+	last           byte
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if n > 0 {
+		b.last = p[n-1]
+	}
+	switch {
+	case b.n > b.max:
+		return n, fmt.Errorf("payload exceeds the limit of %d bytes (--max-payload-bytes)", b.max)
+	case err == io.EOF && b.length >= 0 && b.n != b.length:
+		return n, fmt.Errorf("truncated body: %d of %d bytes", b.n, b.length)
+	case err == io.EOF && b.closeDelimited && b.n > 0 && b.last != '\n':
+		return n, fmt.Errorf("body of %d bytes without Content-Length ends mid-line: the connection may have been cut", b.n)
+	case err != nil && err != io.EOF:
+		return n, fmt.Errorf("read body after %d bytes: %w", b.n, err)
+	}
+	return n, err
+}
+
+func (b *streamBody) Close() error { return b.r.Close() }

@@ -85,7 +85,9 @@ func (f *fetch) do(ctx context.Context, h *hop) (*Payload, error) {
 		case resp.StatusCode == http.StatusOK:
 			a.Status = resp.StatusCode
 			p, retryable, err := f.readPayload(resp)
-			resp.Body.Close()
+			if p == nil || p.Stream == nil {
+				resp.Body.Close()
+			}
 			if err == nil {
 				f.record(a)
 				return p, nil

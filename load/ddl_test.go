@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,14 +14,15 @@ import (
 var ddl = flag.String("ddl", "", "print the CREATE TABLE of the reports whose Graph function matches this regexp (to write a migration), then pass")
 
 // TestPrintDDL writes a report's table as the migrations have it, for a
-// new report's migration: go test ./load -run PrintDDL -ddl '^getEmail'.
+// new report's migration: go test ./load -run PrintDDL -ddl '^getEmail'
+// (the detail reports too: -ddl '^get.*Detail$').
 // TestEveryReportHasItsTable checks every migration against the spec.
 func TestPrintDDL(t *testing.T) {
 	if *ddl == "" {
 		t.Skip("-ddl not given")
 	}
 	re := regexp.MustCompile(*ddl)
-	for _, s := range report.All {
+	for _, s := range slices.Concat(report.All, report.DetailReports) {
 		if re.MatchString(s.Function) {
 			fmt.Println(createTable(s))
 		}
@@ -28,7 +30,8 @@ func TestPrintDDL(t *testing.T) {
 }
 
 // createTable is the table of a report: its key, columns typed by the spec,
-// the bookkeeping.
+// the bookkeeping. Every key column is NOT NULL, the dimensions of any type
+// (a detail report's boolean concealed) as well.
 func createTable(s *report.Spec) string {
 	type col struct{ name, typ string }
 	var cols []col
@@ -41,7 +44,7 @@ func createTable(s *report.Spec) string {
 			cols = append(cols, col{c.Name, "integer     NOT NULL"})
 		default:
 			typ := c.Type.SQL()
-			if c.Type == report.Text && isDim(s, c) {
+			if isDim(s, c) {
 				typ = fmt.Sprintf("%-11s NOT NULL", typ)
 			}
 			cols = append(cols, col{c.Name, typ})
@@ -60,6 +63,22 @@ func createTable(s *report.Spec) string {
 	}
 	fmt.Fprintf(&b, "    PRIMARY KEY (%s)\n);\n", strings.Join(s.Key(), ", "))
 	return b.String()
+}
+
+// TestCreateTableKeyNotNull: createTable writes every key column NOT NULL,
+// whatever its type (a detail report's boolean concealed), so that the
+// migrations say what the primary key implies.
+func TestCreateTableKeyNotNull(t *testing.T) {
+	t.Parallel()
+	for _, s := range slices.Concat(report.All, report.DetailReports) {
+		ddl := createTable(s)
+		for _, k := range s.Key() {
+			re := regexp.MustCompile(`(?m)^    ` + k + ` +\S+ +NOT NULL,$`)
+			if !re.MatchString(ddl) {
+				t.Errorf("%s: key column %s is not NOT NULL in\n%s", s.Table, k, ddl)
+			}
+		}
+	}
 }
 
 func isDim(s *report.Spec, c report.Column) bool {

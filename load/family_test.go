@@ -11,14 +11,15 @@ import (
 	"github.com/m365ingest/ingest/transform"
 )
 
-// TestEveryReportHasItsTable: after migrate, each report's table has the
-// columns load copies into it plus the bookkeeping, and its primary key is
-// the spec's key.
+// TestEveryReportHasItsTable: after migrate, each report's table (the
+// detail reports' too) has the columns load copies into it plus the
+// bookkeeping, and its primary key is the spec's key. A detail report's
+// columns also have the spec's types.
 func TestEveryReportHasItsTable(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	for _, spec := range report.All {
+	for _, spec := range slices.Concat(report.All, report.DetailReports) {
 		var cols []string
 		err := b.db.Pool.QueryRow(ctx, `SELECT array_agg(column_name::text ORDER BY ordinal_position) FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1`, spec.Table).Scan(&cols)
@@ -30,6 +31,26 @@ func TestEveryReportHasItsTable(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(cols, want) {
 			t.Errorf("%s columns = %v, want %v", spec.Table, cols, want)
+		}
+		if spec.IsDetail() {
+			for _, c := range spec.Columns() {
+				var typ string
+				err := b.db.Pool.QueryRow(ctx, `SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+					WHERE a.attrelid = $1::regclass AND a.attname = $2 AND NOT a.attisdropped`, spec.Table, c.Name).Scan(&typ)
+				if err != nil {
+					t.Fatalf("%s.%s: %v", spec.Table, c.Name, err)
+				}
+				wantType := c.Type.SQL()
+				switch c.Name {
+				case report.RefreshDate.Name, report.ReportDate.Name:
+					wantType = "date"
+				case report.Period.Name:
+					wantType = "integer"
+				}
+				if typ != wantType {
+					t.Errorf("%s.%s is %s, want %s", spec.Table, c.Name, typ, wantType)
+				}
+			}
 		}
 		var key []string
 		err = b.db.Pool.QueryRow(ctx, `SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey, a.attnum))

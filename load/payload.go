@@ -30,8 +30,8 @@ func storePayload(ctx context.Context, q execer, p *Payload) error {
 	if p == nil {
 		return nil
 	}
-	const sql = `INSERT INTO payloads (sha256, body, bytes, content_type, format)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`
+	const sql = `INSERT INTO payloads (sha256, body, bytes, content_type, format, stream_id)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`
 	if _, err := q.Exec(ctx, sql, payloadRow(p)...); err != nil {
 		return fmt.Errorf("store payload %s: %w", p.SHA256, err)
 	}
@@ -39,11 +39,11 @@ func storePayload(ctx context.Context, q execer, p *Payload) error {
 }
 
 // payloadRow is the payloads row of p: sha256, body, bytes, content_type
-// (NULL when empty) and format; all NULL when p is nil (a load's statement
+// (NULL when empty), format and stream_id (NULL unless streamed); all NULL when p is nil (a load's statement
 // then stores nothing: see merge).
 func payloadRow(p *Payload) []any {
 	if p == nil {
-		return []any{nil, nil, nil, nil, nil}
+		return []any{nil, nil, nil, nil, nil, nil}
 	}
-	return []any{p.SHA256, p.Body, int64(len(p.Body)), nullIfZero(auditText(p.ContentType)), p.Format.String()}
+	return []any{p.SHA256, p.Body, p.size(), nullIfZero(auditText(p.ContentType)), p.Format.String(), nullIfZero(p.StreamID)}
 }

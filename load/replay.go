@@ -1,8 +1,11 @@
 package load
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,12 +108,41 @@ func (db *DB) PayloadsWithPrefix(ctx context.Context, prefix string, limit int) 
 func (db *DB) PayloadBody(ctx context.Context, sha string) ([]byte, string, error) {
 	var body []byte
 	var ct *string
-	err := db.Pool.QueryRow(ctx, `SELECT body, content_type FROM payloads WHERE sha256 = $1`, sha).Scan(&body, &ct)
+	var stream *int64
+	err := db.Pool.QueryRow(ctx, `SELECT body, content_type, stream_id FROM payloads WHERE sha256 = $1`, sha).Scan(&body, &ct, &stream)
 	if err != nil {
 		return nil, "", fmt.Errorf("read payload %s: %w", sha, explain(err))
+	}
+	if stream != nil {
+		if body, err = db.streamedBody(ctx, *stream); err != nil {
+			return nil, "", fmt.Errorf("read payload %s: %w", sha, err)
+		}
 	}
 	if ct == nil {
 		return body, "", nil
 	}
 	return body, *ct, nil
+}
+
+// streamedBody is a streamed payload (LoadStream) put back together: its
+// chunks, in order, are one gzip stream.
+func (db *DB) streamedBody(ctx context.Context, stream int64) ([]byte, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT data FROM payload_chunks WHERE stream_id = $1 ORDER BY seq`, stream)
+	if err != nil {
+		return nil, explain(err)
+	}
+	var gz bytes.Buffer
+	var chunk []byte
+	_, err = pgx.ForEachRow(rows, []any{&chunk}, func() error {
+		gz.Write(chunk)
+		return nil
+	})
+	if err != nil {
+		return nil, explain(err)
+	}
+	zr, err := gzip.NewReader(&gz)
+	if err != nil {
+		return nil, fmt.Errorf("stored chunks: %w", err)
+	}
+	return io.ReadAll(zr)
 }

@@ -23,6 +23,19 @@ type Payload struct {
 	Body        []byte
 	ContentType string
 	Format      report.Format
+	// Size is the body's length when the body was streamed (LoadStream):
+	// Body is then nil, and StreamID names its payload_chunks (0 when an
+	// identical payload was stored before).
+	Size     int64
+	StreamID int64
+}
+
+// size is the payload's length in bytes.
+func (p *Payload) size() int64 {
+	if p.Body == nil {
+		return p.Size
+	}
+	return int64(len(p.Body))
 }
 
 // Fetch is the audit record of one report fetched or file loaded.
@@ -46,6 +59,43 @@ type Fetch struct {
 	// its source, and replaying it would fail again on every replay. The
 	// audit row keeps its size, without a sha256.
 	DropOnFailure bool
+
+	// A detail report's fetch (report.Detail): AskedDate is the day a date=
+	// call asked for (zero for a period= call); Concealed whether the
+	// payload's names were concealed (nil: not known, as before a load);
+	// ConcealedSetting the tenant's setting as read (nil: not read);
+	// ConcealmentChanged that the payload's concealment differs from the
+	// last loaded of the tenant's report (set by LoadStream).
+	AskedDate          time.Time
+	Concealed          *bool
+	ConcealedSetting   *bool
+	ConcealmentChanged bool
+
+	// span is the dates of a streamed payload's rows (LoadStream), which
+	// fetchRow otherwise reads from the rows.
+	span *span
+}
+
+// span is the refresh date and the range of report dates of a payload's
+// rows.
+type span struct{ refresh, oldest, newest *time.Time }
+
+func (s *span) add(r *transform.Row) {
+	if s.refresh == nil || r.RefreshDate.After(*s.refresh) {
+		d := r.RefreshDate
+		s.refresh = &d
+	}
+	if r.ReportDate.IsZero() {
+		return // a snapshot report has no report date
+	}
+	if s.oldest == nil || r.ReportDate.Before(*s.oldest) {
+		d := r.ReportDate
+		s.oldest = &d
+	}
+	if s.newest == nil || r.ReportDate.After(*s.newest) {
+		d := r.ReportDate
+		s.newest = &d
+	}
 }
 
 // Counts says what a load did to the report's table.
@@ -176,24 +226,24 @@ func fetchRow(f Fetch, outcome string, c *Counts, rows []transform.Row, errText 
 		if f.DropOnFailure && outcome == "failed" {
 			sha = nil // not kept: nothing to reference
 		}
-		n := int64(len(f.Payload.Body))
+		n := f.Payload.size()
 		bytes = &n
 	}
-	var refresh, oldest, newest *time.Time
-	for i := range rows {
-		r := &rows[i]
-		if refresh == nil || r.RefreshDate.After(*refresh) {
-			refresh = &r.RefreshDate
+	sp := f.span
+	if sp == nil {
+		sp = &span{}
+		for i := range rows {
+			sp.add(&rows[i])
 		}
-		if r.ReportDate.IsZero() {
-			continue // a snapshot report has no report date
-		}
-		if oldest == nil || r.ReportDate.Before(*oldest) {
-			oldest = &r.ReportDate
-		}
-		if newest == nil || r.ReportDate.After(*newest) {
-			newest = &r.ReportDate
-		}
+	}
+	refresh, oldest, newest := sp.refresh, sp.oldest, sp.newest
+	var askedDate *time.Time
+	if !f.AskedDate.IsZero() {
+		askedDate = &f.AskedDate
+	}
+	var changed *bool
+	if f.Report.Detail != nil && f.Concealed != nil {
+		changed = &f.ConcealmentChanged
 	}
 	fetchedAt := f.FetchedAt
 	if fetchedAt.IsZero() {
@@ -207,10 +257,11 @@ func fetchRow(f Fetch, outcome string, c *Counts, rows []transform.Row, errText 
 	// texts) are escaped where they are not UTF-8: see auditText.
 	cols := []string{"run_id", "tenant_id", "report", "period", "source", "fetched_at", "http_status", "etag",
 		"content_type", "bytes", "sha256", "report_refresh_date", "oldest_report_date", "newest_report_date",
-		"unknown_columns", "duration_ms", "outcome", "error"}
+		"unknown_columns", "duration_ms", "outcome", "error", "asked_date", "concealed", "concealed_setting", "concealment_changed"}
 	args := []any{f.RunID, f.TenantID, f.Report.Name, nullIfZero(f.Period), auditText(f.Source), fetchedAt, nullIfZero(f.HTTPStatus), nullIfZero(auditText(f.ETag)),
 		contentType, bytes, sha, refresh, oldest, newest,
-		auditTexts(f.Unknown), f.Duration.Milliseconds(), outcome, nullIfZero(auditText(errText))}
+		auditTexts(f.Unknown), f.Duration.Milliseconds(), outcome, nullIfZero(auditText(errText)),
+		askedDate, f.Concealed, f.ConcealedSetting, changed}
 	if c != nil {
 		cols = append(cols, "rows_parsed", "rows_inserted", "rows_updated", "rows_unchanged", "rows_restated")
 		args = append(args, c.Parsed, c.Inserted, c.Updated, c.Unchanged, c.Restated)
@@ -383,7 +434,7 @@ func copyDirect(ctx context.Context, tx pgx.Tx, st *staging, f Fetch, rows []tra
 var (
 	nFetchParams = len(fetchColumns)
 	payloadParam = 3 + nFetchParams
-	lockParam    = payloadParam + 5
+	lockParam    = payloadParam + 6
 	parsedParam  = lockParam + 2
 	arraysParam  = parsedParam + 1
 )
@@ -646,8 +697,8 @@ func mergeSQL(spec *report.Spec, stage string) string {
 // it did to the report's table: it stores the payload, records the fetch
 // with the counts, and returns them with whether the run lock is held.
 var recordSQL = `payload AS (
-  INSERT INTO payloads (sha256, body, bytes, content_type, format)
-  SELECT ` + p(payloadParam) + `::text, ` + p(payloadParam+1) + `::bytea, ` + p(payloadParam+2) + `::bigint, ` + p(payloadParam+3) + `::text, ` + p(payloadParam+4) + `::text
+  INSERT INTO payloads (sha256, body, bytes, content_type, format, stream_id)
+  SELECT ` + p(payloadParam) + `::text, ` + p(payloadParam+1) + `::bytea, ` + p(payloadParam+2) + `::bigint, ` + p(payloadParam+3) + `::text, ` + p(payloadParam+4) + `::text, ` + p(payloadParam+5) + `::bigint
   WHERE ` + p(payloadParam) + `::text IS NOT NULL
   ON CONFLICT (sha256) DO NOTHING
 ), fetched AS (

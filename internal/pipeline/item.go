@@ -33,6 +33,15 @@ func (r *Run) ParseAndLoad(ctx context.Context, log *slog.Logger, f load.Fetch, 
 
 // parseAndLoad is ParseAndLoad, the coverage rule applied when full is set.
 func (r *Run) parseAndLoad(ctx context.Context, log *slog.Logger, f load.Fetch, format report.Format, days int, start time.Time, full bool) Result {
+	if f.Report.Detail != nil {
+		// A file or a stored payload of a detail report: loaded as one
+		// fetched is, a batch at a time.
+		p := f.Payload
+		f.Payload = nil
+		res := r.streamLoad(ctx, log, &f, bytes.NewReader(p.Body), p.ContentType, format,
+			transform.Options{Source: f.Source, Period: days, Date: f.AskedDate}, start)
+		return res
+	}
 	db := r.Store
 	parsed, err := transform.Parse(f.Report, bytes.NewReader(f.Payload.Body), transform.Options{Format: format, Source: f.Source, Period: days,
 		RequireFullPeriod: full, Now: r.now()})
@@ -175,6 +184,9 @@ var errStopped = errors.New("Graph rejected the token (HTTP 401) on another repo
 // the run's Graph requests (see graphStop). It runs concurrently with the
 // other reports of the run.
 func (r *Run) fetchAndLoad(ctx context.Context, stop *graphStop, log *slog.Logger, g Graph, spec *report.Spec, period string, days int) Result {
+	if spec.Detail != nil {
+		return r.fetchDetail(ctx, stop, log, g, spec, period, days)
+	}
 	log = log.With("report", spec.Name)
 	start := time.Now()
 	req := extract.Request{Report: spec, Period: period, Format: g.Format, IfNoneMatch: r.storedETag(ctx, log, g, spec, period)}

@@ -38,6 +38,8 @@ type Store interface {
 	StorePayload(ctx context.Context, p *load.Payload) error
 	PayloadBody(ctx context.Context, sha string) ([]byte, string, error)
 	Upsert(ctx context.Context, f load.Fetch, rows []transform.Row) (load.Counts, error)
+	LoadStream(ctx context.Context, f *load.Fetch, s load.Stream) (load.Counts, *transform.Result, error)
+	DetailDays(ctx context.Context, tenant string, spec *report.Spec, since time.Time) (map[time.Time]bool, error)
 	HasData(ctx context.Context, spec *report.Spec, tenant string) (bool, error)
 	RecordFetch(ctx context.Context, f load.Fetch, outcome string, cause error) error
 	RecordAttempts(ctx context.Context, of load.AttemptsOf, attempts []load.Attempt) error

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365ingest/ingest/internal/text"
@@ -88,6 +89,8 @@ type Run struct {
 	Log    *slog.Logger // names the run
 	plan   *Plan
 	stdout io.Writer // Env's Stdout
+
+	settings sync.Map // tenant → *tenantSettings (see concealment)
 }
 
 // Work is the work of a run: items 0 … N-1, at most Workers at once.

@@ -26,6 +26,11 @@ type Result struct {
 	NoData  bool // empty, and the report's table has no row of the tenant
 	// Duration is how long the item took, fetch to load (0 when unknown).
 	Duration time.Duration
+	// Days is how many days of a detail report loaded (one payload each);
+	// ConcealmentChanged that a payload's names were concealed where the
+	// last payload's were not, or the other way round.
+	Days               int
+	ConcealmentChanged bool
 }
 
 // RejectedError is the error of a run that Graph stopped by rejecting its
@@ -158,11 +163,17 @@ func PrintResults(w io.Writer, e End) {
 		fmt.Fprint(tw, "TENANT\t")
 	}
 	fmt.Fprintln(tw, "REPORT\tOUTCOME\tROWS\tINSERTED\tUPDATED\tUNCHANGED\tRESTATED\tDURATION")
-	noData := false
+	noData, concealment := false, false
 	for _, r := range e.Results {
 		outcome := r.Outcome
 		if r.NoData {
 			outcome, noData = outcome+" (!)", true
+		}
+		if r.ConcealmentChanged {
+			outcome, concealment = outcome+" (c)", true
+		}
+		if r.Days > 1 {
+			outcome += fmt.Sprintf(" %d days", r.Days)
 		}
 		took := "-"
 		if r.Duration > 0 {
@@ -177,6 +188,9 @@ func PrintResults(w io.Writer, e End) {
 	tw.Flush()
 	if noData {
 		fmt.Fprintln(w, "(!) empty and never had data: no row of this tenant was ever loaded for the report (Graph sends header-only reports for a workload without data)")
+	}
+	if concealment {
+		fmt.Fprintln(w, "(c) concealment changed: names are concealed where the last load's were not, or the other way round; the rows are kept apart under other entity keys (view detail_concealment_changes)")
 	}
 	t := tallyOf(e.Results)
 	if t.failed > 0 {

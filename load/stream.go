@@ -1,0 +1,364 @@
+package load
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/m365ingest/ingest/report"
+	"github.com/m365ingest/ingest/transform"
+)
+
+// Stream is a payload read as it arrives, for LoadStream.
+type Stream struct {
+	Body        io.Reader
+	ContentType string
+	Format      report.Format
+	// Parse tells transform what it reads (Source, Date, Period,
+	// Concealment, Now); its Batch is LoadStream's.
+	Parse transform.Options
+}
+
+// chunkBytes is how much compressed payload LoadStream gathers before it
+// writes a payload_chunks row.
+const chunkBytes = 1 << 20
+
+// LoadStream loads a payload of a detail report (report.Detail) as it
+// reads it, in one transaction, in memory bounded whatever its size: the
+// body is hashed and stored gzip-compressed as it streams (payload_chunks),
+// parsed a batch of rows at a time (transform.Options.Batch), and each
+// batch copied (COPY) straight into the report's table while the tenant
+// has no row of the payload's day there, else into the staging table that
+// the upsert merges from at the end, as Upsert's statement does (the same
+// rule, row_history, counts). The fetch is recorded with the payload's
+// concealment and whether it changed since the last payload loaded of the
+// tenant's report; the run lock is checked before commit. Either all of it
+// commits or none of it does.
+//
+// f.Payload is set to what was stored (sha256, size) when it returns,
+// whether or not the load succeeded, so that a failure can be recorded
+// with the payload's size; nothing of a failed load is kept.
+func (db *DB) LoadStream(ctx context.Context, f *Fetch, s Stream) (Counts, *transform.Result, error) {
+	if f.Report.Detail == nil {
+		return Counts{}, nil, fmt.Errorf("load %s: streaming is for detail reports", f.Report.Name)
+	}
+	var c Counts
+	var res *transform.Result
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		lock := db.run.lock.Load()
+		if lock != nil && lock.lost.Load() {
+			return lock.lostError()
+		}
+		l := &streamLoad{tx: tx, f: f, st: stagingFor(f.Report), sp: &span{}}
+		var err error
+		if res, err = l.run(ctx, db, s); err != nil {
+			return err
+		}
+		held, err := l.finish(ctx, lock, res, &c)
+		if err != nil {
+			return err
+		}
+		if !held {
+			lock.lost.Store(true)
+			return lock.lostError()
+		}
+		return nil
+	})
+	if err != nil {
+		var te *transform.Error
+		if errors.As(err, &te) {
+			return Counts{}, nil, err
+		}
+		return Counts{}, nil, fmt.Errorf("load %s: %w", f.Report.Name, explain(duplicateEntity(f.Report, err)))
+	}
+	return c, res, nil
+}
+
+// streamLoad is the state of one LoadStream.
+type streamLoad struct {
+	tx pgx.Tx
+	f  *Fetch
+	st *staging
+	sp *span
+
+	streamID int64
+	gz       *gzip.Writer
+	buf      bytes.Buffer // compressed, not yet written
+	seq      int
+	hash     hashCount
+
+	// direct: rows go straight into the table (copyDirect's rule), for
+	// days from lo to hi, checked; staged: rows go into the staging table.
+	direct, staged bool
+	lo, hi         time.Time
+	copied         int
+}
+
+// hashCount hashes and counts what is written to it.
+type hashCount struct {
+	h interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	n int64
+}
+
+func (h *hashCount) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	return h.h.Write(p)
+}
+
+func (l *streamLoad) run(ctx context.Context, db *DB, s Stream) (*transform.Result, error) {
+	tl := db.tenantLock(*l.f)
+	if _, err := l.tx.Exec(ctx, tenantLockSQL, tl[0], tl[1]); err != nil {
+		return nil, fmt.Errorf("wait for other loads of tenant %s: %w", l.f.TenantID, err)
+	}
+	if err := l.tx.QueryRow(ctx, `SELECT nextval('payload_stream_seq')`).Scan(&l.streamID); err != nil {
+		return nil, fmt.Errorf("store payload: %w", err)
+	}
+	l.hash.h = sha256.New()
+	gz, err := gzip.NewWriterLevel(&l.buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	l.gz = gz
+	body := io.TeeReader(s.Body, io.MultiWriter(&l.hash, gz))
+	opts := s.Parse
+	opts.Format = s.Format
+	opts.Batch = func(rows []transform.Row) error { return l.batch(ctx, rows) }
+	res, err := transform.Parse(l.f.Report, body, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The parser may stop before the end (trailing blank lines): store all.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return nil, fmt.Errorf("read %s: %w", l.f.Source, err)
+	}
+	if err := l.gz.Close(); err != nil {
+		return nil, err
+	}
+	if err := l.writeChunk(ctx); err != nil {
+		return nil, err
+	}
+	l.f.Payload = &Payload{SHA256: hex.EncodeToString(l.hash.h.Sum(nil)), ContentType: s.ContentType, Format: s.Format,
+		Size: l.hash.n, StreamID: l.streamID}
+	return res, nil
+}
+
+// batch stores the payload compressed so far, then copies rows.
+func (l *streamLoad) batch(ctx context.Context, rows []transform.Row) error {
+	if l.buf.Len() >= chunkBytes {
+		if err := l.writeChunk(ctx); err != nil {
+			return err
+		}
+	}
+	lo, hi := rows[0].ReportDate, rows[0].ReportDate
+	for i := range rows {
+		r := &rows[i]
+		l.sp.add(r)
+		if r.ReportDate.Before(lo) {
+			lo = r.ReportDate
+		}
+		if r.ReportDate.After(hi) {
+			hi = r.ReportDate
+		}
+	}
+	if !l.staged && (!l.direct || lo.Before(l.lo) || hi.After(l.hi)) {
+		// A new range of days: straight in while the tenant has none of them.
+		lo, hi = minTime(lo, l.lo, l.direct), maxTime(hi, l.hi, l.direct)
+		var now time.Time
+		var fresh bool
+		if err := l.tx.QueryRow(ctx, l.st.fresh, l.f.TenantID, lo, hi).Scan(&now, &fresh); err != nil {
+			return fmt.Errorf("look for rows in the payload's range: %w", err)
+		}
+		switch {
+		case fresh:
+			l.direct, l.lo, l.hi = true, lo, hi
+		case l.direct:
+			// Rows went straight in already, and the payload's later rows
+			// fall on a day the tenant has: a detail payload has one day.
+			return fmt.Errorf("rows of %s and %s in one payload, the latter already loaded: a detail payload describes one day",
+				l.lo.Format(time.DateOnly), hi.Format(time.DateOnly))
+		default:
+			if _, err := l.tx.Exec(ctx, l.st.create+"; SET LOCAL work_mem = '64MB'", pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("create staging table: %w", err)
+			}
+			l.staged = true
+		}
+	}
+	src := newRowSource(l.f.Report, l.f.TenantID, rows)
+	table, cols := l.st.name, dataColumns(l.f.Report)
+	if !l.staged {
+		table, cols = l.f.Report.Table, append(cols, "loaded_at", "changed_at", "run_id")
+		now := time.Now()
+		src.extra = []any{now, now, l.f.RunID}
+	}
+	n, err := l.tx.CopyFrom(ctx, pgx.Identifier{table}, cols, src)
+	if err != nil {
+		return fmt.Errorf("copy rows: %w", err)
+	}
+	if int(n) != len(rows) {
+		return fmt.Errorf("copy rows: copied %d of %d", n, len(rows))
+	}
+	l.copied += len(rows)
+	return nil
+}
+
+func minTime(a, b time.Time, useB bool) time.Time {
+	if useB && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time, useB bool) time.Time {
+	if useB && b.After(a) {
+		return b
+	}
+	return a
+}
+
+// writeChunk writes the compressed payload gathered so far.
+func (l *streamLoad) writeChunk(ctx context.Context) error {
+	if l.buf.Len() == 0 {
+		return nil
+	}
+	if _, err := l.tx.Exec(ctx, `INSERT INTO payload_chunks (stream_id, seq, data) VALUES ($1, $2, $3)`, l.streamID, l.seq, l.buf.Bytes()); err != nil {
+		return fmt.Errorf("store payload: %w", err)
+	}
+	l.seq++
+	l.buf.Reset()
+	return nil
+}
+
+// finish records the fetch: the payload (unless stored before: its chunks
+// then go), the concealment and its change, the counts; with staged rows,
+// it merges them by the upsert rule first.
+func (l *streamLoad) finish(ctx context.Context, lock *RunLock, res *transform.Result, c *Counts) (held bool, err error) {
+	f := l.f
+	var stored bool
+	var last *bool
+	err = l.tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM payloads WHERE sha256 = $1),
+		(SELECT concealed FROM report_fetches WHERE tenant_id = $2 AND report = $3 AND outcome = 'loaded' AND concealed IS NOT NULL
+		 ORDER BY fetched_at DESC, fetch_id DESC LIMIT 1)`, f.Payload.SHA256, f.TenantID, f.Report.Name).Scan(&stored, &last)
+	if err != nil {
+		return false, fmt.Errorf("look for the payload: %w", err)
+	}
+	if stored {
+		if _, err := l.tx.Exec(ctx, `DELETE FROM payload_chunks WHERE stream_id = $1`, l.streamID); err != nil {
+			return false, fmt.Errorf("store payload: %w", err)
+		}
+		f.Payload.StreamID = 0
+	}
+	concealed := res.Concealed
+	if res.Parsed == 0 {
+		f.Concealed = nil // nothing to tell by
+	} else {
+		f.Concealed = &concealed
+		f.ConcealmentChanged = last != nil && *last != concealed
+	}
+	f.span = l.sp
+	c.Parsed = res.Parsed
+	_, fetch := fetchRow(*f, LoadOutcome(res.Parsed), nil, nil, "")
+	args := append([]any{f.RunID, f.TenantID}, fetch...)
+	if stored {
+		args = append(args, payloadRow(nil)...) // kept already
+	} else {
+		args = append(args, payloadRow(f.Payload)...)
+	}
+	var pid *int32
+	var key *int64
+	if lock != nil {
+		pid, key = &lock.pid, &lock.key
+	}
+	args = append(args, pid, key, res.Parsed)
+	q := directSQL
+	if l.staged {
+		if err := l.checkStagedKeys(ctx); err != nil {
+			return false, err
+		}
+		q = l.st.merge
+	}
+	if err := l.tx.QueryRow(ctx, q, args...).Scan(&c.Restated, &c.Inserted, &c.Updated, &held); err != nil {
+		return false, fmt.Errorf("upsert: %w", err)
+	}
+	c.Unchanged = c.Parsed - c.Inserted - c.Updated
+	return held, nil
+}
+
+// checkStagedKeys refuses staged rows of which two have one key: the
+// merge would apply either. (Rows copied straight into the table meet its
+// primary key instead: see duplicateEntity.)
+func (l *streamLoad) checkStagedKeys(ctx context.Context) error {
+	key := quoteAll(l.f.Report.Key()[1:])
+	q := `SELECT ` + strings.Join(key, "::text, ") + `::text FROM ` + l.st.name + ` GROUP BY ` + strings.Join(key, ", ") + ` HAVING count(*) > 1 LIMIT 1`
+	vals := make([]*string, len(key))
+	dest := make([]any, len(key))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	err := l.tx.QueryRow(ctx, q).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check keys: %w", err)
+	}
+	return fmt.Errorf("two rows for one entity (%s): a payload has one row an entity and day", keyText(l.f.Report.Key()[1:], vals))
+}
+
+func keyText(names []string, vals []*string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		v := "NULL"
+		if vals[i] != nil {
+			v = *vals[i]
+		}
+		parts[i] = n + " " + v
+	}
+	return strings.Join(parts, ", ")
+}
+
+// duplicateEntity turns the primary key's refusal of a row copied straight
+// into a detail table into what it means: the payload has the entity twice.
+func duplicateEntity(spec *report.Spec, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && strings.HasSuffix(pe.ConstraintName, "_pkey") {
+		detail := strings.TrimPrefix(pe.Detail, "Key ")
+		return fmt.Errorf("two rows for one entity and day (%s): a payload has one row an entity and day", strings.TrimSuffix(detail, " already exists."))
+	}
+	return err
+}
+
+// DetailDays are the days of a detail report fetched for a tenant
+// (report_fetches.asked_date) since a day: loaded with rows (true), or
+// answered without rows (false).
+func (db *DB) DetailDays(ctx context.Context, tenant string, spec *report.Spec, since time.Time) (map[time.Time]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT asked_date, bool_or(outcome = 'loaded') FROM report_fetches
+		WHERE tenant_id = $1 AND report = $2 AND asked_date >= $3 AND outcome IN ('loaded', 'empty')
+		GROUP BY asked_date`, tenant, spec.Name, since)
+	if err != nil {
+		return nil, fmt.Errorf("days of %s fetched: %w", spec.Name, explain(err))
+	}
+	out := map[time.Time]bool{}
+	var d time.Time
+	var loaded bool
+	_, err = pgx.ForEachRow(rows, []any{&d, &loaded}, func() error {
+		out[d.UTC()] = loaded
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("days of %s fetched: %w", spec.Name, explain(err))
+	}
+	return out, nil
+}
