@@ -30,6 +30,9 @@ func graphSimCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "page-size", EnvVars: []string{"GRAPH_SIM_PAGE_SIZE"}, Usage: "split beta JSON answers into pages of this many rows (@odata.nextLink); 0 means one page"},
 			&ucli.DurationFlag{Name: "request-delay", EnvVars: []string{"GRAPH_SIM_REQUEST_DELAY"}, Usage: "add this delay before every answer (a network's and Graph's time), for measuring a run at scale"},
 			&ucli.BoolFlag{Name: "retired-skype", EnvVars: []string{"GRAPH_SIM_RETIRED_SKYPE"}, Usage: "answer the Skype for Business reports with header-only files, as Microsoft 365 does since their retirement (2021)"},
+			&ucli.IntFlag{Name: "users", Value: graphsim.DefaultUsers, EnvVars: []string{"GRAPH_SIM_USERS"}, Usage: "users in the simulated tenant, a row each in the per-user detail reports (groups and sites one per 10 users, teams one per 20); a day of 1000000 users is about 200 MB, streamed"},
+			&ucli.BoolFlag{Name: "concealed", EnvVars: []string{"GRAPH_SIM_CONCEALED"}, Usage: "start with the tenant's \"display concealed names\" on, as real tenants have it by default: detail reports write names as MD5 hashes and ids as the nil GUID (PATCH /admin/reportSettings changes it while serving)"},
+			&ucli.BoolFlag{Name: "no-report-settings", EnvVars: []string{"GRAPH_SIM_NO_REPORT_SETTINGS"}, Usage: "answer /admin/reportSettings with 403, as Graph does for a token without ReportSettings.Read.All"},
 		}, logFlags()),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
@@ -42,7 +45,8 @@ func graphSimCommand() *ucli.Command {
 			}
 			opts := graphsim.Options{Token: c.String("token"), Latency: c.Int("latency-days"), Logger: log,
 				RetryAfter: c.Duration("retry-after"), SameHostDownloads: c.Bool("same-host-downloads"), PageSize: c.Int("page-size"),
-				AllowNonLoopback: c.Bool("allow-non-loopback"), RetiredSkype: c.Bool("retired-skype"), RequestDelay: c.Duration("request-delay")}
+				AllowNonLoopback: c.Bool("allow-non-loopback"), RetiredSkype: c.Bool("retired-skype"), RequestDelay: c.Duration("request-delay"),
+				Users: c.Int("users"), Concealed: c.Bool("concealed"), NoReportSettings: c.Bool("no-report-settings")}
 			for _, v := range c.StringSlice("fault") {
 				f, err := graphsim.ParseFault(v)
 				if err != nil {
@@ -62,24 +66,34 @@ func graphSimCommand() *ucli.Command {
 			if err != nil {
 				return usagef("graph-sim: %v", err)
 			}
-			defer srv.Close()
-			if f := c.String("url-file"); f != "" {
-				if err := os.WriteFile(f+".tmp", []byte(srv.URL()+"\n"), 0o644); err != nil {
-					return err
+			// Serve outside urfave/cli's parse step (later): it holds a
+			// process-wide mutex, which a simulator serving until cancelled
+			// would keep from every other command of the process.
+			ctx, w, urlFile := c.Context, c.App.Writer, c.String("url-file")
+			return later(c, func() error {
+				defer srv.Close()
+				if urlFile != "" {
+					if err := os.WriteFile(urlFile+".tmp", []byte(srv.URL()+"\n"), 0o644); err != nil {
+						return err
+					}
+					if err := os.Rename(urlFile+".tmp", urlFile); err != nil {
+						return err
+					}
 				}
-				if err := os.Rename(f+".tmp", f); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(c.App.Writer, "graph-sim: API on %s, download host on %s; try: ingest run --graph-url %s --access-token <token> --tenant-id <guid>\n",
-				srv.URL(), srv.DownloadURL(), srv.URL())
-			log.Info("graph-sim listening", "api", srv.URL(), "download", srv.DownloadURL(), "faults", fmt.Sprint(opts.Faults))
-			<-c.Context.Done()
-			log.Info("graph-sim stopping")
-			return nil
+				fmt.Fprintf(w, "graph-sim: API on %s, download host on %s; try: ingest run --graph-url %s --access-token <token> --tenant-id <guid>\n",
+					srv.URL(), srv.DownloadURL(), srv.URL())
+				log.Info("graph-sim listening", "api", srv.URL(), "download", srv.DownloadURL(), "faults", fmt.Sprint(opts.Faults))
+				<-ctx.Done()
+				log.Info("graph-sim stopping")
+				return nil
+			})
 		},
 	}
 }
+
+// The range of --users, with the other numeric flags' (options.go): at
+// least one user, at most ten million (a day's file of about 2 GB).
+func init() { numericRanges["users"] = numRange{min: 1, max: 10_000_000} }
 
 func faultKinds() string {
 	names := make([]string, len(graphsim.FaultKinds))

@@ -44,7 +44,13 @@ const sparseColumn = "dial_in_out_3rd_party"
 // A snapshot report has one row for the whole period, with a zero report
 // date; its values depend on (seed, spec.Name, column name, refresh date,
 // days), and a longer period has more distinct users.
+//
+// A detail report (spec.Detail) has no rows here: it has a row per entity,
+// not per date (see DetailFile).
 func Generate(spec *report.Spec, seed string, refresh time.Time, days int) []Row {
+	if spec.Detail != nil {
+		return nil
+	}
 	y, m, d := refresh.Date()
 	refresh = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	var rows []Row

@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/m365ingest/ingest/internal/jwtclaim"
@@ -63,6 +65,23 @@ type Options struct {
 	// download host alike: a network's round trip and Graph's own time, for
 	// measuring a run at scale. 0 means none.
 	RequestDelay time.Duration
+
+	// Users is how many users the simulated tenant has, each a row of the
+	// per-user detail reports (report.DetailReports); 0 means DefaultUsers
+	// (50). Groups and SharePoint sites number one per 10 users, teams one
+	// per 20. A day's file of a million users is about 100 MB, generated as
+	// it is sent.
+	Users int
+	// Concealed starts the tenant with "display concealed names" on: the
+	// detail reports write names as MD5 hashes and ids as the nil GUID.
+	// Real tenants have it on by default (since 2021); the simulator starts
+	// with it off, so that its data reads plainly. PATCH
+	// /{version}/admin/reportSettings changes it at run time.
+	Concealed bool
+	// NoReportSettings answers /admin/reportSettings with 403
+	// Authorization_RequestDenied, as Graph does for a token without
+	// ReportSettings.Read.All.
+	NoReportSettings bool
 }
 
 // ErrNotLoopback is Start's error for an address that is not loopback when
@@ -95,13 +114,19 @@ type Server struct {
 	faults  []*pendingFault
 	retired bool          // Options.RetiredSkype
 	delay   time.Duration // Options.RequestDelay
+
+	users      int         // Options.Users
+	concealed  atomic.Bool // the tenant's displayConcealedNames
+	noSettings bool        // Options.NoReportSettings
 }
 
-// link is one preauthenticated download.
+// link is one preauthenticated download: a body, or a detail file that is
+// generated as it is sent.
 type link struct {
 	sig      string
 	expires  time.Time
 	body     []byte
+	file     *DetailFile
 	etag     string
 	truncate bool // FaultTruncate: spoil the next download
 }
@@ -131,6 +156,9 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	if opts.RetryAfter < 0 || opts.PageSize < 0 || opts.RequestDelay < 0 {
 		return nil, fmt.Errorf("graphsim: Options.RetryAfter %v or PageSize %d is negative", opts.RetryAfter, opts.PageSize)
 	}
+	if opts.Users < 0 {
+		return nil, fmt.Errorf("graphsim: Options.Users %d is negative", opts.Users)
+	}
 	faults, err := newPending(opts.Faults)
 	if err != nil {
 		return nil, err
@@ -146,7 +174,10 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 		retired:    opts.RetiredSkype,
 		delay:      opts.RequestDelay,
 		faults:     faults,
+		users:      cmp.Or(opts.Users, DefaultUsers),
+		noSettings: opts.NoReportSettings,
 	}
+	s.concealed.Store(opts.Concealed)
 	s.seed, _ = jwtclaim.Tenant(s.token)
 	if s.now == nil {
 		s.now = time.Now
@@ -170,6 +201,7 @@ func Start(apiAddr, dlAddr string, opts Options) (*Server, error) {
 	api := http.NewServeMux()
 	api.HandleFunc("/{version}/reports/{call}", s.serveReport)
 	api.HandleFunc("/{version}/copilot/reports/{call}", s.serveReport)
+	api.HandleFunc("/{version}/admin/reportSettings", s.serveReportSettings)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusNotFound, "ResourceNotFound", "Resource not found for the segment '"+r.URL.Path+"'.")
 	})
@@ -237,11 +269,15 @@ var (
 	callPattern   = regexp.MustCompile(`^(?i:microsoft\.graph\.)?(\w+)\((.*)\)$`)
 	barePattern   = regexp.MustCompile(`^\w+$`)
 	periodPattern = regexp.MustCompile(`^(?i)\s*period\s*=\s*'([^']*)'\s*$`)
+	// datePattern reads date=YYYY-MM-DD, the date bare (an Edm.Date, as the
+	// SDKs send it) or quoted (as some of Microsoft's examples have it).
+	datePattern = regexp.MustCompile(`^(?i)\s*date\s*=\s*(?:'([^']*)'|([^'\s]*))\s*$`)
 )
 
 // serveReport answers GET /{version}/reports/{function}(period='Dn'), and
 // under /{version}/copilot/reports the Copilot reports; a function without
-// a period (the activations) is called as {function}() or {function}.
+// a period (the activations) is called as {function}() or {function}; a
+// detail report that takes a date also as {function}(date=YYYY-MM-DD).
 func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	version, call := r.PathValue("version"), r.PathValue("call")
 	beta := strings.EqualFold(version, "beta")
@@ -271,15 +307,26 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	days := 0
+	var date time.Time // a date= call's day
 	if spec.NoPeriod {
 		if strings.TrimSpace(m[2]) != "" {
 			graphError(w, http.StatusBadRequest, "BadRequest", "The function '"+spec.Function+"' takes no parameters.")
 			return
 		}
+	} else if arg := datePattern.FindStringSubmatch(m[2]); arg != nil {
+		var ok bool
+		if date, ok = s.checkDate(w, spec, arg[1]+arg[2]); !ok {
+			return
+		}
 	} else {
 		arg := periodPattern.FindStringSubmatch(m[2])
 		if arg == nil {
-			graphError(w, http.StatusBadRequest, "BadRequest", "The parameter 'period' is required, as period='D7', 'D30', 'D90' or 'D180'.")
+			msg := "The parameter 'period' is required, as period='D7', 'D30', 'D90' or 'D180'."
+			if spec.Detail != nil && spec.Detail.ByDate {
+				msg = "The parameter 'period' or 'date' is required, as period='D7', 'D30', 'D90' or 'D180', or date=YYYY-MM-DD within the last " +
+					strconv.Itoa(report.DateWindow) + " days."
+			}
+			graphError(w, http.StatusBadRequest, "BadRequest", msg)
 			return
 		}
 		var err error
@@ -291,6 +338,12 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 
 	hit := s.takeFaults(r, spec)
 	if s.answerFault(w, hit) {
+		return
+	}
+	if spec.Detail != nil {
+		s.serveDetail(w, r, beta, hit, &DetailFile{Spec: spec, Seed: s.seed, Users: s.users, Refresh: s.refreshDate(),
+			Date: date, Days: days, Concealed: s.concealed.Load(),
+			Empty: s.retired && strings.HasPrefix(spec.Function, "getSkypeForBusiness")})
 		return
 	}
 
@@ -308,7 +361,7 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Location", s.newLink(body, hit[FaultTruncate], hit[FaultExpire]))
+		w.Header().Set("Location", s.newLink(link{body: body, etag: tag, truncate: hit[FaultTruncate]}, hit[FaultExpire]))
 		w.WriteHeader(http.StatusFound)
 	case strings.EqualFold(format, "application/json") && beta:
 		tag := etag(jsonBody(spec, rows))
@@ -339,14 +392,46 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// function finds the report whose Graph function is name, case-insensitively.
+// function finds the report whose Graph function is name, case-insensitively,
+// in report.All, then in report.DetailReports.
 func function(name string) *report.Spec {
-	for _, spec := range report.All {
+	for _, spec := range served() {
 		if strings.EqualFold(name, spec.Function) {
 			return spec
 		}
 	}
 	return nil
+}
+
+// served is every report the simulator serves: report.All, then the
+// detail reports not in it.
+func served() []*report.Spec {
+	out := slices.Clip(report.All)
+	for _, d := range report.DetailReports {
+		if !slices.ContainsFunc(report.All, func(s *report.Spec) bool { return s == d || s.Function == d.Function }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// lookup is report.Lookup over every report served, the detail reports
+// included: by short name, Graph function or table, then by alias.
+func lookup(name string) (*report.Spec, error) {
+	specs := served()
+	for _, s := range specs {
+		if strings.EqualFold(name, s.Name) || strings.EqualFold(name, s.Function) || strings.EqualFold(name, s.Table) {
+			return s, nil
+		}
+	}
+	for _, s := range specs {
+		for _, a := range s.Aliases {
+			if strings.EqualFold(name, a) {
+				return s, nil
+			}
+		}
+	}
+	return report.Lookup(name)
 }
 
 // refreshDate is today (UTC, by the sim clock) less the latency.
@@ -355,13 +440,14 @@ func (s *Server) refreshDate() time.Time {
 	return time.Date(y, m, d-s.latency, 0, 0, 0, 0, time.UTC)
 }
 
-// newLink stores body under a fresh id and returns its preauthenticated URL;
-// the link's next download is spoilt when truncate is set, and it is born
-// expired when expired is. Expired links are dropped here.
-func (s *Server) newLink(body []byte, truncate, expired bool) string {
+// newLink stores l (its body or file, ETag and truncate) under a fresh id
+// and returns its preauthenticated URL; the link's next download is spoilt
+// when l.truncate is set, and it is born expired when expired is. Expired
+// links are dropped here.
+func (s *Server) newLink(l link, expired bool) string {
 	id, sig := randomHex(16), randomHex(32)
 	now := s.now()
-	l := link{sig: sig, expires: now.Add(linkLifetime), body: body, etag: etag(body), truncate: truncate}
+	l.sig, l.expires = sig, now.Add(linkLifetime)
 	if expired {
 		l.expires = now
 	}
@@ -404,6 +490,14 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	for _, k := range headerFaults(r) {
 		spoil = spoil || k == FaultTruncate
+	}
+	if l.file != nil {
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		s.stream(w, spoil, l.file.writeCSV)
+		return
 	}
 	if spoil {
 		truncate(w, l.body)
