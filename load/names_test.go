@@ -25,7 +25,7 @@ func TestSkypeNamesMigrate(t *testing.T) {
 	}
 	t.Cleanup(db.Close)
 	// The migrations before the rename, and no views (which name the new
-	// reports).
+	// reports, and whose bookkeeping needs the latest migrations).
 	before := fstest.MapFS{}
 	names, err := fs.Glob(migrations.FS, "*.sql")
 	if err != nil {
@@ -41,7 +41,7 @@ func TestSkypeNamesMigrate(t *testing.T) {
 		}
 		before[n] = &fstest.MapFile{Data: body}
 	}
-	if err := db.MigrateFS(ctx, before, fstest.MapFS{"000_none.sql": {Data: []byte("CREATE OR REPLACE VIEW none AS SELECT 1 AS one;")}}); err != nil {
+	if err := db.MigrateFS(ctx, before, nil); err != nil {
 		t.Fatal(err)
 	}
 	run, err := db.StartRun(ctx, Run{Command: "run"})

@@ -26,19 +26,42 @@ import (
 
 // viewFile is one rendered file of sql/views.
 type viewFile struct {
-	name  string
-	sql   string
-	sum   string
-	views []string // the views it creates, in order
+	name   string
+	sql    string
+	sum    string
+	views  []string // the views it creates, in order
+	detail bool     // its views are detail views (grantMarkerRE)
 }
 
 var createViewRE = regexp.MustCompile(`(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+("?[A-Za-z_][A-Za-z0-9_]*"?)`)
+
+// grantMarkerRE finds the marker of a view file whose views are detail
+// views: a line of its own reading
+//
+//	-- ingest:grant detail
+//
+// A detail view shows per-entity data (a row per user, mailbox, site, group
+// or team, or figures computed from such rows that name nobody but that an
+// analyst was not cleared for): DESIGN.md says those reach a reader role
+// only by `grant-reader --detail`. The mark is per file, not per view name,
+// so that a view's name says what it answers rather than who may read it;
+// the views over the detail tables live in files of their own
+// (sql/views/120_detail.sql, 130_detail_analysis.sql), and a view about the
+// detail reports that names nobody (detail_concealment_changes) lives in an
+// unmarked file. TestDetailDataOnlyInDetailViews fails when an unmarked view
+// shows a column of a detail table (other than its tenant, day and period)
+// or of a detail view. applied_views.detail records the mark.
+var grantMarkerRE = regexp.MustCompile(`(?m)^--[ \t]*ingest:grant[ \t]+(\S+)[ \t]*$`)
 
 // viewData is what view templates see: every report of the spec table, so a
 // view over all report tables (ingest_gaps) needs no edit when a report is
 // added.
 type viewData struct {
+	// Reports are the aggregate reports (a row per day, or per period);
+	// Details the per-entity detail reports (report.Detail), whose views
+	// are their own and reach readers only by grant-reader --detail.
 	Reports []*report.Spec
+	Details []*report.Spec
 }
 
 // viewFuncs are the functions view templates may call, so that a view's
@@ -49,6 +72,13 @@ type viewData struct {
 //	metric SPEC COLUMN   what a metric column of the report means
 //	common NAME          what a column that many views share means
 //	lit TEXT             TEXT as a SQL string literal
+//	args V...            its arguments as a list, to pass a define several
+//
+// and, for the detail views (sql/views/120_detail.sql):
+//
+//	dimsText SPEC        ", col" for each dimension of SPEC besides
+//	                     entity_key and concealed (the activations' product_type)
+//	currentRule SPEC     how SPEC's _current view picks an entity's row
 var viewFuncs = template.FuncMap{
 	"report": func(name string) (*report.Spec, error) {
 		for _, s := range report.All {
@@ -66,7 +96,26 @@ var viewFuncs = template.FuncMap{
 		}
 		return text, nil
 	},
-	"lit": quoteLiteral,
+	"lit":  quoteLiteral,
+	"args": func(v ...any) []any { return v },
+	"dimsText": func(s *report.Spec) string {
+		var out string
+		for _, d := range s.Dims {
+			if d.Name != report.EntityKey.Name && d.Name != report.Concealed.Name {
+				out += ", " + d.Name
+			}
+		}
+		return out
+	},
+	"currentRule": func(s *report.Spec) (string, error) {
+		switch {
+		case s.Detail == nil:
+			return "", fmt.Errorf("report %s is not a detail report", s.Name)
+		case s.Detail.ByDate:
+			return "from its newest day (rows of one day, report_period 1, only: the report is fetched a day at a time, and rows of a period, from a file, would mix a period's totals with a day's)", nil
+		}
+		return "from the newest refresh date, the shortest period of that date first", nil
+	},
 	// For the long usage views (sql/views/100_usage.sql):
 	//	numeric SPEC       the metrics of SPEC that aggregate as numbers
 	//	value COLUMN       its value as numeric (a duration in seconds)
@@ -105,10 +154,21 @@ var viewFuncs = template.FuncMap{
 func metricText(s *report.Spec, c report.Column) string {
 	text := fmt.Sprintf(`%s; this column is "%s" (%s, table %s). NULL when the cell was empty`,
 		s.Title, c.Header, s.Function, s.Table)
-	if !s.Snapshot {
+	if !s.Snapshot && s.Detail == nil {
 		text += " or the report has no row for the day"
 	}
 	text += "."
+	if s.Detail != nil {
+		switch c.Type {
+		case report.List:
+			text += " A list (the CSV cell's values, '+'-separated)."
+		case report.Duration:
+			text += " A duration (interval)."
+		}
+		if slices.Contains(s.Detail.Names, c.Header) {
+			text += " A name: 32 hexadecimal digits instead when Microsoft conceals names (see concealed)."
+		}
+	}
 	if strings.HasSuffix(s.Function, "UserCounts") {
 		text += " Unique users of one day: average them or take the peak across days, never sum them."
 	}
@@ -130,6 +190,13 @@ var commonColumns = map[string]string{
 	"days_covered":        "Days of the week or month that have a row in at least one of the reports of this view. A day can have a row and still an empty (NULL) cell: each metric's own count of days is its *_days column.",
 	"partial_week":        "True when fewer than 7 days of the week have a row (the current week, or a gap). A day with a row but an empty cell does not make it partial: compare each metric's *_days column with 7.",
 	"partial_month":       "True when fewer days of the month than it has have a row (the current month, or a gap). A day with a row but an empty cell does not make it partial: compare each metric's *_days column with days_in_month.",
+	// The detail (per-entity) reports' key columns.
+	"detail_report_date":   "The day the row describes: the day asked for when Graph was asked for one day (date=, report_period 1); else the Report Refresh Date, the row covering the report_period days up to it.",
+	"detail_report_period": "Days the row covers: 1 for a row of one day (date=), 7, 30, 90 or 180 for a row of a period (period=), 0 for a report that takes no period (the activations: as of the refresh date).",
+	"detail_refresh_date":  "The date Microsoft refreshed the values of this row (Report Refresh Date).",
+	"entity_key":           "The entity the row is about: its id (User Id, Group Id, Site Id, Team Id) when the report has one and it is neither empty nor the nil GUID Microsoft writes when it conceals names, else its name (User Principal Name, Site URL, Group Display Name, Team Name). A concealed name is 32 hexadecimal digits.",
+	"concealed":            "True when Microsoft concealed the names of the payload the row came from (32 hexadecimal digits instead of names). The same person, group or site has another entity_key when concealed than when not: they are kept apart, never matched.",
+	"as_of":                "The day of the row the figures are from (its report_date): inactivity and lack of use are counted up to it, not to today.",
 }
 
 // embeddedViews is the rendering of views.FS: it and the report-spec table
@@ -154,7 +221,14 @@ func renderViews(fsys fs.FS) ([]viewFile, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	data := viewData{Reports: report.All}
+	var data viewData
+	for _, s := range report.All {
+		if s.Detail != nil {
+			data.Details = append(data.Details, s)
+		} else {
+			data.Reports = append(data.Reports, s)
+		}
+	}
 	var out []viewFile
 	for _, n := range names {
 		body, err := fs.ReadFile(fsys, n)
@@ -176,6 +250,12 @@ func renderViews(fsys fs.FS) ([]viewFile, error) {
 		}
 		if len(vf.views) == 0 {
 			return nil, fmt.Errorf("%s creates no view", n)
+		}
+		for _, m := range grantMarkerRE.FindAllStringSubmatch(vf.sql, -1) {
+			if m[1] != "detail" {
+				return nil, fmt.Errorf("%s: unknown marker %q (the one known is -- ingest:grant detail)", n, strings.TrimSpace(m[0]))
+			}
+			vf.detail = true
 		}
 		out = append(out, vf)
 	}
@@ -199,17 +279,18 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("views", db.Schema)); err != nil {
 			return fmt.Errorf("views: lock: %w", explain(err))
 		}
-		rows, err := tx.Query(ctx, `SELECT file, sha256, view_names FROM applied_views ORDER BY file`)
+		rows, err := tx.Query(ctx, `SELECT file, sha256, view_names, detail FROM applied_views ORDER BY file`)
 		if err != nil {
 			return fmt.Errorf("views: %w", explain(err))
 		}
 		type applied struct {
 			file, sum string
 			views     []string
+			detail    bool
 		}
 		old, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (applied, error) {
 			var a applied
-			err := r.Scan(&a.file, &a.sum, &a.views)
+			err := r.Scan(&a.file, &a.sum, &a.views, &a.detail)
 			return a, err
 		})
 		if err != nil {
@@ -223,7 +304,7 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 		}
 		same := missing == 0 && len(old) == len(files)
 		for i := 0; same && i < len(files); i++ {
-			same = old[i].file == files[i].name && old[i].sum == files[i].sum
+			same = old[i].file == files[i].name && old[i].sum == files[i].sum && old[i].detail == files[i].detail
 		}
 		if same {
 			return nil
@@ -240,12 +321,13 @@ func (db *DB) applyViews(ctx context.Context, fsys fs.FS) error {
 			return fmt.Errorf("views: %w", explain(err))
 		}
 		for _, f := range files {
-			if _, err := tx.Exec(ctx, `INSERT INTO applied_views (file, view_names, sha256) VALUES ($1, $2, $3)`, f.name, f.views, f.sum); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO applied_views (file, view_names, sha256, detail) VALUES ($1, $2, $3, $4)`, f.name, f.views, f.sum, f.detail); err != nil {
 				return fmt.Errorf("views: %w", explain(err))
 			}
-			db.log.Info("view applied", "file", f.name, "views", f.views)
+			db.log.Info("view applied", "file", f.name, "views", f.views, "detail", f.detail)
 		}
-		return grantReaders(ctx, tx, db.Schema, allViews(files))
+		plain, detail := splitViews(files)
+		return grantReaders(ctx, tx, db.Schema, plain, detail)
 	})
 }
 
@@ -329,42 +411,98 @@ func dedupe(s []string) []string {
 	return out
 }
 
+// splitViews divides the files' views into the plain views, which every
+// reader role gets, and the detail views, which only the roles granted with
+// --detail get (grantMarkerRE).
+func splitViews(files []viewFile) (plain, detail []string) {
+	for _, f := range files {
+		if f.detail {
+			detail = append(detail, f.views...)
+		} else {
+			plain = append(plain, f.views...)
+		}
+	}
+	return plain, detail
+}
+
 // grantReaders gives every recorded reader role USAGE on the schema and
-// SELECT on the views.
-func grantReaders(ctx context.Context, tx pgx.Tx, schema string, views []string) error {
-	rows, err := tx.Query(ctx, `SELECT role_name FROM reader_roles ORDER BY role_name`)
+// SELECT on the plain views, and on the detail views too when it was
+// granted with --detail (reader_roles.detail). A role granted without
+// --detail loses SELECT on the detail views, should it hold it: a view
+// that a new version makes a detail view keeps its grants when it is
+// replaced in place (CREATE OR REPLACE), and they must not outlive the
+// change.
+func grantReaders(ctx context.Context, tx pgx.Tx, schema string, plain, detail []string) error {
+	type reader struct {
+		role   string
+		detail bool
+	}
+	rows, err := tx.Query(ctx, `SELECT role_name, detail FROM reader_roles ORDER BY role_name`)
 	if err != nil {
 		return fmt.Errorf("views: %w", explain(err))
 	}
-	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	roles, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (reader, error) {
+		var x reader
+		err := r.Scan(&x.role, &x.detail)
+		return x, err
+	})
 	if err != nil {
 		return fmt.Errorf("views: %w", explain(err))
 	}
-	for _, role := range roles {
-		if err := grantRole(ctx, tx, schema, role, views); err != nil {
+	for _, r := range roles {
+		if err := grantRole(ctx, tx, schema, r.role, plain, detail, r.detail); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func grantRole(ctx context.Context, tx pgx.Tx, schema, role string, views []string) error {
+// grantRole gives role USAGE on the schema and SELECT on the plain views;
+// on the detail views too with withDetail, else it revokes SELECT on them.
+func grantRole(ctx context.Context, tx pgx.Tx, schema, role string, plain, detail []string, withDetail bool) error {
 	r := pgx.Identifier{role}.Sanitize()
 	if _, err := tx.Exec(ctx, `GRANT USAGE ON SCHEMA `+pgx.Identifier{schema}.Sanitize()+` TO `+r); err != nil {
 		return fmt.Errorf("grant usage on schema %s to %s: %w", schema, role, explain(err))
 	}
-	for _, v := range views {
+	grant := plain
+	if withDetail {
+		grant = append(slices.Clone(plain), detail...)
+	}
+	for _, v := range grant {
 		if _, err := tx.Exec(ctx, `GRANT SELECT ON `+pgx.Identifier{v}.Sanitize()+` TO `+r); err != nil {
 			return fmt.Errorf("grant select on %s to %s: %w", v, role, explain(err))
+		}
+	}
+	if withDetail {
+		return nil
+	}
+	for _, v := range detail {
+		if _, err := tx.Exec(ctx, `REVOKE SELECT ON `+pgx.Identifier{v}.Sanitize()+` FROM `+r); err != nil {
+			return fmt.Errorf("revoke select on %s from %s: %w", v, role, explain(err))
 		}
 	}
 	return nil
 }
 
+// ReaderGrant is what GrantReader gave a role.
+type ReaderGrant struct {
+	// Views are the views the role can read: the plain views in file
+	// order, then (with --detail) the detail views.
+	Views []string
+	// Withheld are the detail views it cannot (granted without --detail);
+	// nil with --detail.
+	Withheld []string
+}
+
 // GrantReader lets role read the views (and nothing else) of the schema, now
 // and after every later re-creation of the views. The role must exist.
-func (db *DB) GrantReader(ctx context.Context, role string) ([]string, error) {
-	var views []string
+// Without detail the role gets the plain views only, and loses the detail
+// views (per user, site, group or team: see grantMarkerRE) should an earlier
+// grant have given it them; with detail it gets those too. reader_roles
+// records the choice, which every later migration applies to the views it
+// creates.
+func (db *DB) GrantReader(ctx context.Context, role string, detail bool) (ReaderGrant, error) {
+	var g ReaderGrant
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&exists); err != nil {
@@ -373,21 +511,37 @@ func (db *DB) GrantReader(ctx context.Context, role string) ([]string, error) {
 		if !exists {
 			return &ConfigError{fmt.Sprintf("role %q does not exist: create it first (CREATE ROLE %s LOGIN PASSWORD '...')", role, pgx.Identifier{role}.Sanitize())}
 		}
-		rows, err := tx.Query(ctx, `SELECT unnest(view_names) FROM applied_views ORDER BY file`)
+		rows, err := tx.Query(ctx, `SELECT v, a.detail FROM applied_views a, unnest(a.view_names) WITH ORDINALITY AS u(v, n) ORDER BY a.file, u.n`)
 		if err != nil {
 			return explain(err)
 		}
-		views, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		var plain, detailViews []string
+		var v string
+		var isDetail bool
+		if _, err := pgx.ForEachRow(rows, []any{&v, &isDetail}, func() error {
+			if isDetail {
+				detailViews = append(detailViews, v)
+			} else {
+				plain = append(plain, v)
+			}
+			return nil
+		}); err != nil {
 			return explain(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO reader_roles (role_name) VALUES ($1) ON CONFLICT DO NOTHING`, role); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO reader_roles (role_name, detail) VALUES ($1, $2)
+			ON CONFLICT (role_name) DO UPDATE SET detail = EXCLUDED.detail`, role, detail); err != nil {
 			return explain(err)
 		}
-		return grantRole(ctx, tx, db.Schema, role, views)
+		g.Views = plain
+		if detail {
+			g.Views = append(slices.Clone(plain), detailViews...)
+		} else {
+			g.Withheld = detailViews
+		}
+		return grantRole(ctx, tx, db.Schema, role, plain, detailViews, detail)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("grant-reader %s: %w", role, err)
+		return ReaderGrant{}, fmt.Errorf("grant-reader %s: %w", role, err)
 	}
-	return views, nil
+	return g, nil
 }

@@ -245,7 +245,7 @@ func TestViewsRecreatedOnlyWhenChanged(t *testing.T) {
 		t.Errorf("unchanged views were re-created")
 	}
 	role := readerRole(t, b)
-	if _, err := b.db.GrantReader(ctx, role); err != nil {
+	if _, err := b.db.GrantReader(ctx, role, false); err != nil {
 		t.Fatal(err)
 	}
 	v2 := fstest.MapFS{
@@ -275,16 +275,19 @@ func readerRole(t *testing.T, b *bundle) string {
 	if _, err := b.db.Pool.Exec(ctx, `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` NOLOGIN`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		// Cleanups run last-in first-out: this runs before the schema is dropped.
-		pool := pgtest.Pool(t)
-		pool.Exec(ctx, `DROP OWNED BY `+pgx.Identifier{role}.Sanitize())
-		if _, err := pool.Exec(ctx, `DROP ROLE `+pgx.Identifier{role}.Sanitize()); err != nil {
-			t.Errorf("drop role: %v", err)
-		}
-	})
+	t.Cleanup(func() { dropRole(t, role) })
 	return role
+}
+
+// dropRole drops a role a test created, and its privileges. Cleanups run
+// last-in first-out: it runs before the schema is dropped.
+func dropRole(t *testing.T, role string) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	pool.Exec(ctx, `DROP OWNED BY `+pgx.Identifier{role}.Sanitize())
+	if _, err := pool.Exec(ctx, `DROP ROLE `+pgx.Identifier{role}.Sanitize()); err != nil {
+		t.Errorf("drop role: %v", err)
+	}
 }
 
 // TestReaderRole: a reader selects from the views and can neither select
@@ -295,14 +298,15 @@ func TestReaderRole(t *testing.T) {
 	ctx := context.Background()
 	b.upsert(t, row("2026-11-21", "2026-11-21", 1, 2, 3))
 	role := readerRole(t, b)
-	views, err := b.db.GrantReader(ctx, role)
+	g, err := b.db.GrantReader(ctx, role, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	views := g.Views
 	if len(views) < 5 {
 		t.Fatalf("granted %v", views)
 	}
-	if _, err := b.db.GrantReader(ctx, "no_such_role_x"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := b.db.GrantReader(ctx, "no_such_role_x", false); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("grant to a missing role: %v", err)
 	}
 	as := func(sql string) error {
@@ -393,8 +397,10 @@ func TestLeastPrivilegedRole(t *testing.T) {
 	if _, err := db.Upsert(ctx, Fetch{RunID: run, TenantID: "t1", Report: spec, Source: "test"}, []transform.Row{row("2026-11-21", "2026-11-21", 1, 2, 3)}); err != nil {
 		t.Fatalf("load as %s: %v", role, err)
 	}
-	if _, err := db.GrantReader(ctx, reader); err != nil {
-		t.Fatalf("grant-reader as %s: %v", role, err)
+	for _, detail := range []bool{true, false} { // granting, and revoking the detail views
+		if _, err := db.GrantReader(ctx, reader, detail); err != nil {
+			t.Fatalf("grant-reader (detail %v) as %s: %v", detail, role, err)
+		}
 	}
 }
 
