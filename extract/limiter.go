@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -33,6 +34,10 @@ func (b Budget) limit(f report.Format) int {
 // and each report's requests, retries included, stay within the Budget.
 // Download requests (to the preauthenticated URL) do not count against the
 // budget, which is Graph's, but they do wait out a pause.
+// ErrBudgetSpent is a request that Graph's request budget for the report
+// and tenant leaves no room for within the retry time limit.
+var ErrBudgetSpent = errors.New("request budget spent")
+
 type Limiter struct {
 	clock  Clock
 	budget Budget
@@ -141,8 +146,8 @@ func (l *Limiter) acquire(ctx context.Context, key report.BudgetKey, deadline ti
 		l.mu.Unlock()
 		if ready.After(deadline) {
 			if full {
-				return fmt.Errorf("request budget spent: Graph allows %d %s requests per %s for a report and tenant, and the next is allowed at %s, past the retry time limit (--max-retry-wait)",
-					limit, key.Format, l.budget.Window, ready.UTC().Format(time.RFC3339))
+				return fmt.Errorf("%w: Graph allows %d %s requests per %s for a report and tenant, and the next is allowed at %s, past the retry time limit (--max-retry-wait)",
+					ErrBudgetSpent, limit, key.Format, l.budget.Window, ready.UTC().Format(time.RFC3339))
 			}
 			return fmt.Errorf("the tenant is throttled until %s (Retry-After), past the retry time limit (--max-retry-wait)", ready.UTC().Format(time.RFC3339))
 		}

@@ -53,7 +53,7 @@ func TestDetailSpecs(t *testing.T) {
 	}
 
 	seen := map[string]string{}
-	for _, s := range All {
+	for _, s := range Default {
 		for _, id := range append([]string{s.Name, s.Function, s.Table}, s.Aliases...) {
 			seen[strings.ToLower(id)] = s.Name
 		}

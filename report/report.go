@@ -142,10 +142,15 @@ var (
 )
 
 // All is the report-spec table, in the order reports are fetched: the
-// Skype for Business report family of reportRoot, but for the two
-// ...UserDetail reports (see Unsupported). Each entry has its table in
-// migrations/.
-var All = slices.Concat(skype, exchange, office365, onedrive, sharepoint, teams, yammer, apps)
+// reports of reportRoot and the Copilot reports, then the per-entity
+// detail reports (report.Detail). Each entry has its table in migrations/.
+var All = slices.Concat(skype, exchange, office365, onedrive, sharepoint, teams, yammer, apps, DetailReports)
+
+// Default are the reports a run fetches without --report, and what "all"
+// selects: every report of All but the detail reports. Those hold people's
+// names and are large, so a run fetches them only when asked: "detail"
+// selects them all, or each by its name.
+var Default = slices.DeleteFunc(slices.Clone(All), func(s *Spec) bool { return s.Detail != nil })
 
 // skype is the Skype for Business report family (FAMILY.md).
 var skype = []*Spec{
@@ -280,10 +285,7 @@ type Omitted struct {
 }
 
 // Unsupported lists the family's reports left out of All, with the reason.
-var Unsupported = []Omitted{
-	{Function: "getSkypeForBusinessActivityUserDetail", Reason: "keyed by user, not by date"},
-	{Function: "getSkypeForBusinessDeviceUsageUserDetail", Reason: "keyed by user, not by date"},
-}
+var Unsupported = []Omitted{}
 
 // Columns returns every column of the report in warehouse order: Report
 // Refresh Date, Report Date (not in a snapshot report), Report Period (not
@@ -400,13 +402,14 @@ func Lookup(name string) (*Spec, error) {
 }
 
 // Select resolves --report values: none (the flag not given) or "all"
-// means every report. Values are comma-separated lists; duplicates are
-// dropped and the order of All is kept. Values given that name no report
-// at all ("", ",", " ") are an error: an empty selection must not run zero
+// means every report but the detail reports (Default); "detail" every
+// detail report. Values are comma-separated lists; duplicates are dropped
+// and the order of All is kept. Values given that name no report at all
+// ("", ",", " ") are an error: an empty selection must not run zero
 // reports and succeed.
 func Select(names []string) ([]*Spec, error) {
 	if len(names) == 0 {
-		return All, nil
+		return Default, nil
 	}
 	want := map[*Spec]bool{}
 	for _, n := range names {
@@ -415,8 +418,13 @@ func Select(names []string) ([]*Spec, error) {
 			if part == "" {
 				continue
 			}
-			if strings.EqualFold(part, "all") {
-				return All, nil
+			if strings.EqualFold(part, "all") || strings.EqualFold(part, "detail") {
+				for _, s := range All {
+					if (s.Detail != nil) == strings.EqualFold(part, "detail") {
+						want[s] = true
+					}
+				}
+				continue
 			}
 			s, err := Lookup(part)
 			if err != nil {

@@ -13,7 +13,7 @@ var snakeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 func TestSpecTable(t *testing.T) {
 	t.Parallel()
 	seen := map[string]string{}
-	for _, s := range All {
+	for _, s := range Default { // the detail reports: TestDetailSpecs
 		for _, id := range []string{s.Name, s.Function, s.Table} {
 			if other, dup := seen[strings.ToLower(id)]; dup {
 				t.Errorf("%s: %q is also used by %s", s.Name, id, other)
@@ -88,7 +88,7 @@ func TestSpecTable(t *testing.T) {
 		}
 	}
 	skype := 0
-	for _, s := range All {
+	for _, s := range Default {
 		if strings.HasPrefix(s.Function, "getSkypeForBusiness") {
 			skype++
 		}
@@ -139,8 +139,10 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
 		}
 	}
-	if _, err := Lookup("getSkypeForBusinessActivityUserDetail"); err == nil || !strings.Contains(err.Error(), "not supported: keyed by user") {
-		t.Errorf("Lookup(user detail) error = %v", err)
+	for _, name := range []string{"getSkypeForBusinessActivityUserDetail", "activity-user-detail", "skype_activity_user_detail"} {
+		if s, err := Lookup(name); err != nil || s.Name != "skype-activity-user-detail" {
+			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
+		}
 	}
 	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "skype-device-usage-user-counts") {
 		t.Errorf("Lookup(nope) error = %v, want the known names", err)
@@ -149,8 +151,15 @@ func TestLookup(t *testing.T) {
 	if err != nil || len(all) != 2 || all[0].Name != "skype-activity-counts" {
 		t.Errorf("Select = %v, %v", all, err)
 	}
-	if all, _ := Select([]string{"all"}); len(all) != len(All) {
-		t.Errorf("Select(all) gave %d reports", len(all))
+	if all, _ := Select([]string{"all"}); len(all) != len(Default) || slices.ContainsFunc(all, (*Spec).IsDetail) {
+		t.Errorf("Select(all) gave %d reports, want the %d but the detail reports", len(all), len(Default))
+	}
+	details, _ := Select([]string{"detail"})
+	if len(details) != len(DetailReports) || len(Default)+len(DetailReports) != len(All) {
+		t.Errorf("Select(detail) gave %d reports, want the %d detail reports", len(details), len(DetailReports))
+	}
+	if both, _ := Select([]string{"all,detail"}); len(both) != len(All) {
+		t.Errorf("Select(all,detail) gave %d reports, want all %d", len(both), len(All))
 	}
 }
 
@@ -159,8 +168,8 @@ func TestLookup(t *testing.T) {
 // selection at all is every report.
 func TestSelectEmpty(t *testing.T) {
 	t.Parallel()
-	if got, err := Select(nil); err != nil || len(got) != len(All) {
-		t.Errorf("Select(nil) = %d reports, %v; want all", len(got), err)
+	if got, err := Select(nil); err != nil || len(got) != len(Default) {
+		t.Errorf("Select(nil) = %d reports, %v; want every report but the detail reports", len(got), err)
 	}
 	for _, names := range [][]string{{""}, {"", ""}, {" "}, {","}, {" , "}, {"", " ,\t"}} {
 		got, err := Select(names)

@@ -57,15 +57,21 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkRows(t, spec, res.Rows)
-		again, err := Parse(spec, bytes.NewReader(canonicalCSV(spec, res.Rows)), Options{Source: "again"})
+		again := Options{Source: "again"}
+		if spec.Detail != nil {
+			// A detail file without a Report Period column (the active
+			// users) covers the period asked for: ask for it again.
+			again.Period = 7
+		}
+		res2, err := Parse(spec, bytes.NewReader(canonicalCSV(spec, res.Rows)), again)
 		if err != nil {
 			t.Fatalf("rows written back do not parse: %v", err)
 		}
-		if len(again.Rows) != len(res.Rows) {
-			t.Fatalf("%d rows written back, %d read", len(res.Rows), len(again.Rows))
+		if len(res2.Rows) != len(res.Rows) {
+			t.Fatalf("%d rows written back, %d read", len(res.Rows), len(res2.Rows))
 		}
 		for i := range res.Rows {
-			a, b := res.Rows[i], again.Rows[i]
+			a, b := res.Rows[i], res2.Rows[i]
 			if !a.RefreshDate.Equal(b.RefreshDate) || !a.ReportDate.Equal(b.ReportDate) || a.Period != b.Period || !equalValues(a.Values, b.Values) {
 				t.Fatalf("row %d: %+v written back reads %+v", i, a, b)
 			}

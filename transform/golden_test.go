@@ -152,8 +152,21 @@ func seedGolden(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		rows := graphsim.Generate(s, "golden", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), 7)
-		if err := os.WriteFile(filepath.Join(dir, "input.csv"), graphsim.CSV(s, rows), 0o644); err != nil {
+		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		var body []byte
+		if s.Detail != nil {
+			// A week's totals of three users (or of the groups, sites or
+			// teams of three users), as a period= call answers.
+			var b bytes.Buffer
+			f := &graphsim.DetailFile{Spec: s, Seed: "golden", Users: 3, Refresh: day, Days: 7}
+			if err := f.WriteCSV(&b); err != nil {
+				t.Fatal(err)
+			}
+			body = b.Bytes()
+		} else {
+			body = graphsim.CSV(s, graphsim.Generate(s, "golden", day, 7))
+		}
+		if err := os.WriteFile(filepath.Join(dir, "input.csv"), body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,7 +35,13 @@ func loading[O options](parse func(c *ucli.Context) (O, error)) ucli.ActionFunc 
 		if err != nil {
 			return err
 		}
-		return execute(c, o.logger(), o.plan())
+		key, err := pseudonymKey(c)
+		if err != nil {
+			return err
+		}
+		p := o.plan()
+		p.Pseudonymize = key
+		return execute(c, o.logger(), p)
 	}
 }
 

@@ -25,7 +25,7 @@ func TestRetiredSkype(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	skype, others := 0, 0
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		want := "loaded"
 		if strings.HasPrefix(s.Function, "getSkypeForBusiness") {
 			want = "empty"
@@ -40,7 +40,7 @@ func TestRetiredSkype(t *testing.T) {
 	if skype != 13 || others < 40 {
 		t.Errorf("%d Skype reports and %d others", skype, others)
 	}
-	if !strings.Contains(stdout, fmt.Sprintf("%d reports: %d loaded", len(report.All), others)) || !strings.Contains(stdout, "(!) empty and never had data") {
+	if !strings.Contains(stdout, fmt.Sprintf("%d reports: %d loaded", len(report.Default), others)) || !strings.Contains(stdout, "(!) empty and never had data") {
 		t.Errorf("the summary does not tell the empty reports:\n%s", stdout)
 	}
 	code, stdout, stderr = b.ingestWith(t, hooks{clock: clock}, args...)

@@ -151,7 +151,7 @@ func TestRunLoadsEveryReport(t *testing.T) {
 				t.Errorf("%s NULL dial_in_out_3rd_party, want %d (the empty cells served)", n, served)
 			}
 			var audit []string
-			for _, spec := range report.All {
+			for _, spec := range report.Default {
 				audit = append(audit, fmt.Sprintf("%s:loaded:%d", spec.Name, len(graphsim.Generate(spec, "", asOf, 30))))
 			}
 			slices.Sort(audit)
@@ -169,7 +169,7 @@ func TestRunLoadsEveryReport(t *testing.T) {
 			}
 			// The download host never saw our token (JSON has no download).
 			reqs := sim.DownloadRequests()
-			if want := map[string]int{"csv": len(report.All), "json": 0}[tc.format]; len(reqs) != want {
+			if want := map[string]int{"csv": len(report.Default), "json": 0}[tc.format]; len(reqs) != want {
 				t.Fatalf("download host saw %d requests, want %d", len(reqs), want)
 			}
 			for _, r := range reqs {
@@ -186,7 +186,7 @@ func TestRunLoadsEveryReport(t *testing.T) {
 // an empty cell.
 func (b *bundle) checkTables(t *testing.T, refresh time.Time, days int) {
 	t.Helper()
-	for _, spec := range report.All {
+	for _, spec := range report.Default {
 		want := graphsim.Generate(spec, "", refresh, days)
 		if n := b.scalar(t, `SELECT count(*) FROM S.`+spec.Table); n != fmt.Sprint(len(want)) {
 			t.Errorf("%s has %s rows, want %d", spec.Table, n, len(want))
@@ -310,7 +310,7 @@ func TestSecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	before := map[string]string{}
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		before[s.Table] = b.checksum(t, s.Table)
 	}
 	// --force: without it the stored ETag makes Graph answer 304 and the
@@ -319,14 +319,14 @@ func TestSecondRunChangesNothing(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		if got := b.checksum(t, s.Table); got != before[s.Table] {
 			t.Errorf("%s changed on an identical run", s.Table)
 		}
 	}
 	got := b.scalar(t, `SELECT string_agg(report || '=' || rows_inserted || '/' || rows_updated || '/' || rows_unchanged, ',' ORDER BY report) FROM S.report_fetches WHERE run_id = 2`)
 	var want []string
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		n := len(graphsim.Generate(s, "", asOf, 7))
 		want = append(want, fmt.Sprintf("%s=0/0/%d", s.Name, n))
 	}

@@ -38,7 +38,7 @@ func configKeys(app *ucli.App) map[string]bool {
 
 // inlineSecrets are the flags a config file may not set: their secret goes
 // in a *-file flag or the environment.
-var inlineSecrets = []string{"access-token", "client-secret", "client-certificate-password"}
+var inlineSecrets = []string{"access-token", "client-secret", "client-certificate-password", "pseudonymize-key"}
 
 // applyConfig sets, from the --config file, each flag of the command that
 // neither the command line nor the environment set. A key that no command

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m365ingest/ingest/internal/fakeclock"
+	"github.com/m365ingest/ingest/internal/graphsim"
 	"github.com/m365ingest/ingest/report"
 )
 
 // TestReportsListsTheFamily: `ingest reports` prints every report with its
-// function, table, key and columns, says which two are not supported and
-// why, and `run --report` takes the names it prints.
+// function, table, key and columns, says what all and detail select, and
+// `run --report` takes the names it prints.
 func TestReportsListsTheFamily(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
@@ -45,7 +47,7 @@ func TestReportsListsTheFamily(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Not supported:", "getSkypeForBusinessActivityUserDetail: keyed by user", "getSkypeForBusinessDeviceUsageUserDetail: keyed by user"} {
+	for _, want := range []string{"all (the default): every report but the per-user", "detail: those"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -53,26 +55,27 @@ func TestReportsListsTheFamily(t *testing.T) {
 
 	// run takes every printed name: one run with all of them loads every
 	// table.
+	// The run's clock is the simulator's: the detail reports ask for
+	// days (date=) back from the run's yesterday.
 	b := setup(t)
-	sim := startSim(t, asOf)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{})
 	args := []string{"run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant}
 	for _, n := range names {
 		args = append(args, "--report", n)
 	}
-	if code, stdout, stderr := b.ingest(t, args...); code != ExitOK {
+	if code, stdout, stderr := b.ingestWith(t, hooks{clock: clock}, args...); code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	b.checkTables(t, asOf.AddDate(0, 0, -2), 7)
-}
-
-// TestUnsupportedReportIsUsageError: asking for a ...UserDetail report
-// exits 2 and says why.
-func TestUnsupportedReportIsUsageError(t *testing.T) {
-	t.Parallel()
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"ingest", "run", "--report", "getSkypeForBusinessActivityUserDetail", "--access-token", "x", "--tenant-id", tenant}, &out, &errOut, "test")
-	if code != ExitUsage || !strings.Contains(lastLine(errOut.String()), "not supported: keyed by user, not by date") {
-		t.Errorf("exit %d, %q", code, errOut.String())
+	// The detail reports too: checkTables compares the others with
+	// graphsim.Generate; these have their own tests (detail_test.go).
+	for _, s := range report.All {
+		if s.Detail != nil {
+			if n := b.scalar(t, `SELECT count(*) FROM S.`+s.Table); n == "0" {
+				t.Errorf("%s: no rows", s.Table)
+			}
+		}
 	}
 }
 

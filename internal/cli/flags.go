@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -56,6 +57,44 @@ func graphFlags(period ucli.Flag) []ucli.Flag {
 	}
 }
 
+// privacyFlags are the flags of the commands that load detail reports
+// (report.Detail): what they keep of people's names.
+func privacyFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.BoolFlag{Name: "pseudonymize", EnvVars: []string{"INGEST_PSEUDONYMIZE"},
+			Usage: "replace principal names, display names, group and team names and site URLs in detail reports by a keyed hash (HMAC-SHA256 with --pseudonymize-key) before anything is stored, the payload included"},
+		&ucli.StringFlag{Name: "pseudonymize-key", EnvVars: []string{"INGEST_PSEUDONYMIZE_KEY"},
+			Usage: "the key of --pseudonymize, 16 bytes or more; keep it: another key gives other pseudonyms, and each person's history starts again"},
+		&ucli.StringFlag{Name: "pseudonymize-key-file", EnvVars: []string{"INGEST_PSEUDONYMIZE_KEY_FILE"},
+			Usage: "file holding the --pseudonymize-key (a trailing newline is dropped)"},
+	}
+}
+
+// minPseudonymKey is the shortest --pseudonymize-key: 128 bits.
+const minPseudonymKey = 16
+
+// pseudonymKey is the key of --pseudonymize, nil when it is off.
+func pseudonymKey(c *ucli.Context) ([]byte, error) {
+	if !hasFlag(c.Command, "pseudonymize") || !c.Bool("pseudonymize") {
+		return nil, nil
+	}
+	key, err := secretValue(c, "pseudonymize-key")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case key == "":
+		return nil, usagef("%s needs a key: set INGEST_PSEUDONYMIZE_KEY_FILE (a file's path) or INGEST_PSEUDONYMIZE_KEY", source(c, "pseudonymize"))
+	case len(key) < minPseudonymKey:
+		return nil, usagef("%s: the key has %d bytes; give %d or more (such as the output of openssl rand -hex 32)", source(c, "pseudonymize-key"), len(key), minPseudonymKey)
+	case hasFlag(c.Command, "format") && strings.EqualFold(c.String("format"), "json"):
+		// The pseudonymizer rewrites CSV as it streams; refuse before any
+		// request rather than fail every detail report of the run.
+		return nil, usagef("%s reads the detail reports as CSV: it cannot be used with %s json", source(c, "pseudonymize"), source(c, "format"))
+	}
+	return []byte(key), nil
+}
+
 func flags(groups ...[]ucli.Flag) []ucli.Flag {
 	var out []ucli.Flag
 	for _, g := range groups {
@@ -101,6 +140,13 @@ func logFlags() []ucli.Flag {
 // jsonFlag is --json of reports and status (see jsonout.go).
 func jsonFlag() ucli.Flag {
 	return &ucli.BoolFlag{Name: "json", EnvVars: []string{"INGEST_JSON"}, Usage: "print JSON instead of tables (field names as the README lists them)"}
+}
+
+// detailFlag is grant-reader's --detail: the detail views too (per user,
+// mailbox, site, group or team; see load.GrantReader).
+func detailFlag() ucli.Flag {
+	return &ucli.BoolFlag{Name: "detail", EnvVars: []string{"INGEST_GRANT_DETAIL"},
+		Usage: "also the detail views: a row per user, mailbox, site, group or team, with names unless Microsoft conceals them (without it, a role granted them before loses them)"}
 }
 
 func hasFlag(cmd *ucli.Command, name string) bool { return flagOf(cmd, name) != nil }

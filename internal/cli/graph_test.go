@@ -230,7 +230,7 @@ func TestNotModifiedSkipsTheReport(t *testing.T) {
 		t.Fatalf("report_etags = %s, want the ETags fetched: %s", etags, stored)
 	}
 	before := map[string]string{}
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		before[s.Table] = b.checksum(t, s.Table)
 	}
 
@@ -249,7 +249,7 @@ func TestNotModifiedSkipsTheReport(t *testing.T) {
 	if got := b.scalar(t, `SELECT string_agg(report || '=' || etag || '/csv/D7', ' ' ORDER BY report) FROM S.report_fetches WHERE run_id = 2`); got != etags {
 		t.Errorf("not-modified fetches record ETags %s, want %s", got, etags)
 	}
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		if b.checksum(t, s.Table) != before[s.Table] {
 			t.Errorf("%s changed on a 304", s.Table)
 		}

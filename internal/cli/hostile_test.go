@@ -87,7 +87,7 @@ func (h *hostileGraph) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	fn, _, _ = strings.Cut(fn, "(")
 	name := ""
-	for _, s := range report.All {
+	for _, s := range report.Default {
 		if strings.EqualFold(fn, s.Function) {
 			name = s.Name
 		}

@@ -31,6 +31,7 @@ type reportJSON struct {
 	Table    string       `json:"table"`
 	Title    string       `json:"title"`
 	Snapshot bool         `json:"snapshot"`
+	Detail   bool         `json:"detail"`
 	Key      []string     `json:"key"`
 	Columns  []columnJSON `json:"columns"`
 }
@@ -79,7 +80,7 @@ func writeReportsJSON(w io.Writer) error {
 		}
 		r := reportJSON{Name: s.Name, Aliases: append([]string{}, s.Aliases...), Function: s.Function,
 			Path: strings.TrimPrefix(s.Path("{version}", "{period}"), "/"), Versions: versions, Period: !s.NoPeriod,
-			Table: s.Table, Title: s.Title, Snapshot: !s.Dated(), Key: s.Key()}
+			Table: s.Table, Title: s.Title, Snapshot: !s.Dated(), Detail: s.Detail != nil, Key: s.Key()}
 		for _, c := range s.Columns() {
 			col := columnJSON{Name: c.Name, Header: c.Header, JSON: c.JSON, Aliases: append([]string{}, c.Aliases...),
 				Type: c.Type.String(), Role: columnRole(s, c), Optional: c.Optional}

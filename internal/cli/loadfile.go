@@ -29,7 +29,7 @@ func loadFileCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "format", Value: "auto", EnvVars: []string{"INGEST_FILE_FORMAT"}, Usage: "auto (by content: JSON if it starts with { or [), csv or json"},
 			&ucli.Int64Flag{Name: "max-payload-bytes", Value: extract.DefaultMaxPayloadBytes, EnvVars: []string{"INGEST_MAX_PAYLOAD_BYTES"}, Usage: "refuse a file larger than this"},
 			&ucli.BoolFlag{Name: "partial", EnvVars: []string{"INGEST_PARTIAL"}, Usage: "load a file that covers fewer days than its Report Period (an excerpt, rows deleted by hand) instead of refusing it as cut short"},
-		}, dbFlags(), personLockFlags(), logFlags()),
+		}, privacyFlags(), dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action:       loading(parseLoadFile),
 	}

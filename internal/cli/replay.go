@@ -23,7 +23,7 @@ func replayCommand() *ucli.Command {
 				Usage: "replay only the payload whose sha256 starts with `PREFIX` (8 to 64 hex digits), repeatable; also one that never loaded"},
 			&ucli.StringSliceFlag{Name: "skip-sha256", EnvVars: []string{"INGEST_REPLAY_SKIP_SHA256"},
 				Usage: "leave out the payload whose sha256 starts with `PREFIX`, repeatable"},
-		}, dbFlags(), personLockFlags(), logFlags()),
+		}, privacyFlags(), dbFlags(), personLockFlags(), logFlags()),
 		OnUsageError: onUsage,
 		Action:       loading(parseReplay),
 	}

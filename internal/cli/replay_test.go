@@ -59,7 +59,7 @@ func TestReplayIntoEmptySchema(t *testing.T) {
 					t.Fatalf("%s run: exit %d\n%s\n%s", tc.name, code, out, errOut)
 				}
 				before := map[string]string{}
-				for _, s := range report.All {
+				for _, s := range report.Default {
 					before[s.Table] = b.snapshot(t, s)
 					// A row per day (one of totals for a snapshot), for
 					// each value of a dimension.
@@ -77,7 +77,7 @@ func TestReplayIntoEmptySchema(t *testing.T) {
 				if code != ExitOK {
 					t.Fatalf("%s replay: exit %d\n%s\n%s", tc.name, code, out, errOut)
 				}
-				for _, s := range report.All {
+				for _, s := range report.Default {
 					if got := b.snapshot(t, s); got != before[s.Table] {
 						t.Errorf("%s: %s after replay = %s, want %s", tc.name, s.Table, got, before[s.Table])
 					}
@@ -96,7 +96,7 @@ func TestReplayIntoEmptySchema(t *testing.T) {
 					// 7 daily rows in pages of 3 take 3 requests; a snapshot's one
 					// row, 1; the rows of every dimension value count.
 					var want []string
-					for _, s := range report.All {
+					for _, s := range report.Default {
 						rows := len(graphsim.Generate(s, "", asOf, 7))
 						want = append(want, fmt.Sprintf("%s=%d", s.Name, (rows+2)/3))
 					}
@@ -105,7 +105,7 @@ func TestReplayIntoEmptySchema(t *testing.T) {
 						SELECT report, count(*) AS n FROM S.fetch_attempts WHERE run_id = 1 AND phase = 'graph' GROUP BY report) x`); got != strings.Join(want, ",") {
 						t.Errorf("Graph requests per report = %s, want %s", got, strings.Join(want, ","))
 					}
-					if got := b.scalar(t, `SELECT count(*) || ' ' || string_agg(DISTINCT format, ',') FROM S.payloads`); got != fmt.Sprintf("%d json", len(report.All)) {
+					if got := b.scalar(t, `SELECT count(*) || ' ' || string_agg(DISTINCT format, ',') FROM S.payloads`); got != fmt.Sprintf("%d json", len(report.Default)) {
 						t.Errorf("payloads = %s, want one joined JSON document per report", got)
 					}
 				}

@@ -45,11 +45,15 @@ func reportsCommand() *ucli.Command {
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintln(c.App.Writer, "\nNot supported:")
-			for _, o := range report.Unsupported {
-				fmt.Fprintf(c.App.Writer, "  %s: %s\n", o.Function, o.Reason)
+			if len(report.Unsupported) > 0 {
+				fmt.Fprintln(c.App.Writer, "\nNot supported:")
+				for _, o := range report.Unsupported {
+					fmt.Fprintf(c.App.Writer, "  %s: %s\n", o.Function, o.Reason)
+				}
 			}
-			fmt.Fprintln(c.App.Writer, "\n--report takes a REPORT name (or its Graph function, or its table), repeated or comma-separated, or all.")
+			fmt.Fprintln(c.App.Writer, "\n--report takes a REPORT name (or its Graph function, or its table), repeated or comma-separated;\n"+
+				"all (the default): every report but the per-user, site, group and team ones (key entity_key);\n"+
+				"detail: those (large, and naming people), fetched a day at a time for Graph's last 28 days.")
 			return nil
 		},
 	}

@@ -21,7 +21,7 @@ func runCommand(name, usage, defaultPeriod string, periodEnv ...string) *ucli.Co
 	return &ucli.Command{
 		Name:  name,
 		Usage: usage,
-		Flags: flags(graphFlags(period), tenantsFlags(), dbFlags(), lockFlags(), metricsFlags(), logFlags(), []ucli.Flag{
+		Flags: flags(graphFlags(period), tenantsFlags(), privacyFlags(), dbFlags(), lockFlags(), metricsFlags(), logFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "daily-at", EnvVars: []string{"INGEST_DAILY_AT"}, Usage: "stay up and run every day at this UTC time `HH:MM` (a container's schedule, without cron); a signal ends the wait"},
 		}),
 		OnUsageError: onUsage,

@@ -91,6 +91,7 @@ var secretFlags = []struct{ name, instead string }{
 	{"client-secret", "AZURE_CLIENT_SECRET_FILE or AZURE_CLIENT_SECRET"},
 	{"client-certificate-password", "AZURE_CLIENT_CERTIFICATE_PASSWORD_FILE or AZURE_CLIENT_CERTIFICATE_PASSWORD"},
 	{"database-url", "PGPASSFILE or PGPASSWORD for the password, or DATABASE_URL"},
+	{"pseudonymize-key", "INGEST_PSEUDONYMIZE_KEY_FILE or INGEST_PSEUDONYMIZE_KEY"},
 }
 
 // warnSecretFlags logs one warning when secrets were given on the command

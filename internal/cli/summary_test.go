@@ -173,7 +173,7 @@ func TestReportsJSON(t *testing.T) {
 		Reports []struct {
 			Name, Function, Path, Table, Title string
 			Aliases, Versions                  []string
-			Period, Snapshot                   bool
+			Period, Snapshot, Detail           bool
 			Key                                []string
 			Columns                            []struct {
 				Name, Header, JSON, Type, Role string
@@ -194,7 +194,7 @@ func TestReportsJSON(t *testing.T) {
 	}
 	for i, s := range report.All {
 		r := got.Reports[i]
-		if r.Name != s.Name || r.Function != s.Function || r.Table != s.Table || r.Title == "" || r.Snapshot != !s.Dated() ||
+		if r.Name != s.Name || r.Function != s.Function || r.Table != s.Table || r.Title == "" || r.Snapshot != !s.Dated() || r.Detail != (s.Detail != nil) ||
 			!slices.Equal(r.Key, s.Key()) || len(r.Columns) != len(s.Columns()) || r.Columns[len(r.Columns)-1].Header != s.Columns()[len(s.Columns())-1].Header ||
 			r.Period == s.NoPeriod || !strings.Contains(r.Path, s.Function) || len(r.Versions) == 0 {
 			t.Errorf("report %d: %+v, want %s", i, r, s.Name)

@@ -58,9 +58,9 @@ func TestRejectedTokenStopsTheRun(t *testing.T) {
 			if len(lines) != 1 || lines[0] != lastLine(stderr) {
 				t.Fatalf("error lines %q, want one, last", lines)
 			}
-			first := report.All[0]
+			first := report.Default[0]
 			for _, want := range []string{first.Name, "HTTP 401", "InvalidAuthenticationToken", tc.message, "invalid, expired", "--auth token",
-				fmt.Sprintf("the run stopped: %d of %d reports not fetched", len(report.All)-1, len(report.All))} {
+				fmt.Sprintf("the run stopped: %d of %d reports not fetched", len(report.Default)-1, len(report.Default))} {
 				if !strings.Contains(lines[0], want) {
 					t.Errorf("error %q lacks %q", lines[0], want)
 				}
@@ -68,15 +68,15 @@ func TestRejectedTokenStopsTheRun(t *testing.T) {
 			if strings.Contains(lines[0], "admin consent") {
 				t.Errorf("error %q gives the permission hint for a rejected token", lines[0])
 			}
-			if !strings.Contains(stdout, fmt.Sprintf("\n  %d other reports: not fetched: Graph rejected the token (HTTP 401) on another report\n", len(report.All)-1)) {
+			if !strings.Contains(stdout, fmt.Sprintf("\n  %d other reports: not fetched: Graph rejected the token (HTTP 401) on another report\n", len(report.Default)-1)) {
 				t.Errorf("the summary does not say why the other reports were not fetched:\n%s", stdout)
 			}
 			if got := b.fetchOutcome(t, 1, first.Name); got != "failed:401:-/-/-" {
 				t.Errorf("%s: %s", first.Name, got)
 			}
 			if got := b.scalar(t, `SELECT count(*) FILTER (WHERE outcome = 'failed' AND http_status IS NULL AND error = 'not asked: Graph rejected the token (HTTP 401) on another report') || '/' || count(*)
-				FROM S.report_fetches WHERE report <> $1`, first.Name); got != fmt.Sprintf("%d/%d", len(report.All)-1, len(report.All)-1) {
-				t.Errorf("the other reports: %s recorded as not asked, want all %d", got, len(report.All)-1)
+				FROM S.report_fetches WHERE report <> $1`, first.Name); got != fmt.Sprintf("%d/%d", len(report.Default)-1, len(report.Default)-1) {
+				t.Errorf("the other reports: %s recorded as not asked, want all %d", got, len(report.Default)-1)
 			}
 			if got := b.scalar(t, `SELECT status || ':' || (error LIKE '%HTTP 401%') FROM S.ingest_runs`); got != "failed:true" {
 				t.Errorf("run: %s", got)
@@ -96,7 +96,7 @@ func TestRejectedTokenCancelsReportsInFlight(t *testing.T) {
 	const workers = 4
 	var mu sync.Mutex
 	asked, cancelled := 0, 0
-	arrived := make(chan struct{}, len(report.All))
+	arrived := make(chan struct{}, len(report.Default))
 	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asked++
@@ -135,10 +135,10 @@ func TestRejectedTokenCancelsReportsInFlight(t *testing.T) {
 	}
 	if got := b.scalar(t, `SELECT count(*) FILTER (WHERE http_status = 401) || '/' ||
 		count(*) FILTER (WHERE error LIKE 'cancelled in flight: Graph rejected the token%') || '/' ||
-		count(*) FILTER (WHERE error LIKE 'not asked: Graph rejected the token%') FROM S.report_fetches WHERE outcome = 'failed'`); got != fmt.Sprintf("1/3/%d", len(report.All)-4) {
-		t.Errorf("report_fetches: %s failed with the 401, cancelled in flight, not asked; want 1/3/%d", got, len(report.All)-4)
+		count(*) FILTER (WHERE error LIKE 'not asked: Graph rejected the token%') FROM S.report_fetches WHERE outcome = 'failed'`); got != fmt.Sprintf("1/3/%d", len(report.Default)-4) {
+		t.Errorf("report_fetches: %s failed with the 401, cancelled in flight, not asked; want 1/3/%d", got, len(report.Default)-4)
 	}
-	if lines := errorLines(stderr); len(lines) != 1 || !strings.Contains(lines[0], fmt.Sprintf("the run stopped: %d of %d reports not fetched", len(report.All)-1, len(report.All))) {
+	if lines := errorLines(stderr); len(lines) != 1 || !strings.Contains(lines[0], fmt.Sprintf("the run stopped: %d of %d reports not fetched", len(report.Default)-1, len(report.Default))) {
 		t.Errorf("error lines %q", lines)
 	}
 }

@@ -36,7 +36,7 @@ type tenantSettings struct {
 // concealment is the tenant's "display concealed names" setting, read once
 // a run (GET /admin/reportSettings); nil when it cannot be read (the app
 // lacks ReportSettings.Read.All): concealment is then told from the names.
-func (r *Run) concealment(ctx context.Context, log *slog.Logger, g Graph) *bool {
+func (r *Run) concealment(ctx context.Context, stop *graphStop, log *slog.Logger, g Graph) *bool {
 	v, _ := r.settings.LoadOrStore(g.Tenant, &tenantSettings{})
 	s := v.(*tenantSettings)
 	s.once.Do(func() {
@@ -44,8 +44,11 @@ func (r *Run) concealment(ctx context.Context, log *slog.Logger, g Graph) *bool 
 		if !ok {
 			return
 		}
-		concealed, err := sr.ReportSettings(ctx)
+		concealed, err := sr.ReportSettings(stop.ctx)
 		switch {
+		case extract.TokenRejected(err):
+			stop.reject(err)
+		case stop.rejected() != nil, ctx.Err() != nil:
 		case err == nil:
 			s.concealed = &concealed
 			log.Info("report settings read", "display_concealed_names", concealed)
@@ -68,7 +71,11 @@ func (r *Run) concealment(ctx context.Context, log *slog.Logger, g Graph) *bool 
 // as the other reports are. Each day is loaded as it streams (LoadStream).
 func (r *Run) fetchDetail(ctx context.Context, stop *graphStop, log *slog.Logger, g Graph, spec *report.Spec, period string, days int) Result {
 	log = log.With("report", spec.Name)
-	setting := r.concealment(ctx, log, g)
+	if stop.rejected() != nil {
+		return r.notAsked(ctx, log, load.Fetch{RunID: r.ID, TenantID: g.Tenant, Report: spec, Period: period,
+			Source: g.Client.FunctionURL(extract.Request{Report: spec, Period: period, Format: g.Format})}, "not asked")
+	}
+	setting := r.concealment(ctx, stop, log, g)
 	if !spec.Detail.ByDate {
 		res, _ := r.fetchDetailDay(ctx, stop, log, g, spec, period, days, time.Time{}, setting, false)
 		return res
@@ -112,6 +119,12 @@ func (r *Run) fetchDetail(ctx context.Context, stop *graphStop, log *slog.Logger
 			continue
 		}
 		res, _ := r.fetchDetailDay(ctx, stop, log, g, spec, "", 0, day, setting, false)
+		if errors.Is(res.Err, extract.ErrBudgetSpent) {
+			// Not a failure: the days left are asked for by the next run.
+			log.Info("Graph's request budget for the report is spent: the days left are fetched by the next run",
+				"days_left", report.DateWindow-back, "oldest_left", newest.AddDate(0, 0, 1-report.DateWindow).Format(time.DateOnly))
+			break
+		}
 		results = append(results, res)
 		if stop.rejected() != nil || ctx.Err() != nil {
 			break
@@ -175,6 +188,9 @@ func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Log
 				return Result{}, true
 			}
 		}
+		if errors.Is(err, extract.ErrBudgetSpent) && !probe {
+			return Result{Report: spec.Name, Source: f.Source, Outcome: "failed", Err: err}, false // not recorded: see fetchDetail
+		}
 		f.Duration = time.Since(start)
 		switch {
 		case extract.TokenRejected(err):
@@ -205,6 +221,24 @@ func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Log
 // (load.DB.LoadStream) and records the outcome.
 func (r *Run) streamLoad(ctx context.Context, log *slog.Logger, f *load.Fetch, body io.Reader, contentType string, format report.Format, opts transform.Options, start time.Time) Result {
 	opts.Now = r.now()
+	if r.plan != nil && r.plan.Pseudonymize != nil {
+		if format != report.CSV {
+			f.Payload = nil
+			return r.Failed(ctx, log, *f, errors.New("--pseudonymize reads detail reports as CSV only: use --format csv"))
+		}
+		p := transform.NewPseudonymizer(f.Report, r.plan.Pseudonymize, body)
+		body = p
+		if setting := opts.Concealment; setting != nil {
+			opts.Concealment = func() (bool, bool) {
+				if c, known := setting(); known {
+					return c, true
+				}
+				return p.Concealed()
+			}
+		} else {
+			opts.Concealment = p.Concealed
+		}
+	}
 	if r.plan != nil && r.plan.BeforeLoad != nil {
 		r.plan.BeforeLoad(ctx, *f)
 	}

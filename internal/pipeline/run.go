@@ -53,6 +53,11 @@ type Plan struct {
 	// own); its error is logged, not the run's (the metrics of a run).
 	Finished func(ctx context.Context, db Store, runID int64, d time.Duration) error
 
+	// Pseudonymize, when not nil, is the key of --pseudonymize: the names
+	// in detail payloads are replaced by their keyed hash before anything
+	// is stored (transform.Pseudonymizer).
+	Pseudonymize []byte
+
 	// LockScope is the part of the schema's work the run lock covers ("":
 	// all of it; "shard 1/3": one shard of a tenants file, see
 	// load.DB.LockScope).

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/m365ingest/ingest/internal/fakeclock"
+	"github.com/m365ingest/ingest/internal/graphsim"
+	"github.com/m365ingest/ingest/load"
+)
+
+// detailDays is, over the entities of a detail table (report_period 1:
+// the days fetched by date=), the fewest and most days an entity has, and
+// how many entities there are, by concealment.
+func (b *bundle) detailDays(t *testing.T, table string, concealed bool) (entities, fewest, most string) {
+	t.Helper()
+	q := `SELECT count(*)::text || ' ' || coalesce(min(n), 0)::text || ' ' || coalesce(max(n), 0)::text FROM (
+		SELECT entity_key, count(DISTINCT report_date) AS n FROM S.` + table + ` WHERE report_period = 1 AND concealed = $1 GROUP BY entity_key) e`
+	f := strings.Fields(b.scalar(t, q, concealed))
+	return f[0], f[1], f[2]
+}
+
+// TestDetailBackfillThenNightly: a backfill of a detail report fills
+// Graph's 28-day window, day by day; the next night's run adds the new
+// day (29 days per entity); a second run that night changes nothing; and
+// once the tenant conceals names, the new day's rows are flagged and kept
+// apart, under other entity keys, from the named entities' history.
+func TestDetailBackfillThenNightly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	const users = 12
+	sim := simOn(t, clock, graphsim.Options{Users: users})
+	h := hooks{clock: clock}
+	args := []string{"--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
+		"--report", "teams-user-activity-user-detail", "--max-retry-wait", "2h"}
+	const table = "teams_user_activity_user_detail"
+
+	code, out, errOut := b.ingestWith(t, h, append([]string{"backfill"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if n, lo, hi := b.detailDays(t, table, false); n != "12" || lo != "28" || hi != "28" {
+		t.Fatalf("after the backfill: %s entities with %s to %s days; want 12 with 28\n%s", n, lo, hi, out)
+	}
+	if !strings.Contains(out, "28 days") {
+		t.Errorf("the summary should say 28 days loaded:\n%s", out)
+	}
+
+	// The next night: the new day.
+	clock.Add(24 * time.Hour)
+	code, out, errOut = b.ingestWith(t, h, append([]string{"run"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("nightly run: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if n, lo, hi := b.detailDays(t, table, false); n != "12" || lo != "29" || hi != "29" {
+		t.Fatalf("after the nightly run: %s entities with %s to %s days; want 12 with 29\n%s", n, lo, hi, out)
+	}
+
+	// Again the same night: nothing changes, not even bookkeeping.
+	state := `SELECT md5(string_agg(t::text, '|' ORDER BY report_date, entity_key)) FROM S.` + table + ` t`
+	before := b.scalar(t, state)
+	fetchesBefore := b.scalar(t, `SELECT count(*) FROM S.report_fetches`)
+	code, out, errOut = b.ingestWith(t, h, append([]string{"run"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("second nightly run: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if after := b.scalar(t, state); after != before {
+		t.Error("a second run the same night changed the table")
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.report_fetches`); n != fetchesBefore {
+		t.Errorf("a second run the same night fetched again: %s fetches, %s before", n, fetchesBefore)
+	}
+
+	// The tenant turns concealment on; the next night's day comes concealed.
+	req, _ := http.NewRequest(http.MethodPatch, sim.URL()+"/v1.0/admin/reportSettings", strings.NewReader(`{"displayConcealedNames": true}`))
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("PATCH reportSettings: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	clock.Add(24 * time.Hour)
+	code, out, errOut = b.ingestWith(t, h, append([]string{"run"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("run after concealment: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if !strings.Contains(out, "(c)") || !strings.Contains(out, "concealment changed") {
+		t.Errorf("the summary should flag the concealment change:\n%s", out)
+	}
+	if n, lo, hi := b.detailDays(t, table, false); n != "12" || lo != "29" || hi != "29" {
+		t.Errorf("named entities after concealment: %s with %s to %s days; want 12 with 29 (the concealed day kept apart)", n, lo, hi)
+	}
+	if n, lo, hi := b.detailDays(t, table, true); n != "12" || lo != "1" || hi != "1" {
+		t.Errorf("concealed entities: %s with %s to %s days; want 12 with 1", n, lo, hi)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.`+table+` WHERE concealed AND (entity_key !~ '^[0-9A-F]{32}$' OR user_id IS NOT NULL)`); n != "0" {
+		t.Errorf("%s concealed rows not keyed by the hash", n)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.report_fetches WHERE concealment_changed AND concealed AND concealed_setting`); n != "1" {
+		t.Errorf("%s fetches flagged as a concealment change with the setting read, want 1", n)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.detail_concealment_changes`); n != "1" {
+		t.Errorf("%s rows in detail_concealment_changes, want 1", n)
+	}
+}
+
+// TestPseudonymizeLeavesNoName: with --pseudonymize, no principal name or
+// display name is anywhere in the database, payloads included (pg_dump of
+// the schema, grepped), and each user keeps one history under a pseudonym.
+func TestPseudonymizeLeavesNoName(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pg_dump"); err != nil {
+		t.Skip("pg_dump not installed") // never in CI: the Makefile checks for it
+	}
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{Users: 5})
+	keyFile := t.TempDir() + "/key"
+	if err := os.WriteFile(keyFile, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reports := "teams-user-activity-user-detail,mailbox-usage-detail,onedrive-usage-account-detail,office365-active-user-detail,sharepoint-site-usage-detail,office365-groups-activity-detail"
+	// The names that must not be there: the simulator's users, their
+	// OneDrive URLs, its groups and sites.
+	names := []string{"onmicrosoft.com", "@contoso", "User 1", "user00001", "/personal/", "sharepoint.com/sites"}
+	// found runs ingest into a schema of its own and says which names its
+	// database (pg_dump of the schema, and the stored payloads
+	// decompressed) holds.
+	found := func(extra ...string) (*bundle, []string) {
+		b := setup(t)
+		code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{"run", "--graph-url", sim.URL(), "--access-token", "test-token",
+			"--tenant-id", tenant, "--report", reports, "--max-retry-wait", "2h"}, extra...)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+		}
+		if n := b.scalar(t, `SELECT count(*) FROM S.payloads WHERE stream_id IS NOT NULL`); n == "0" {
+			t.Fatal("no streamed payload stored")
+		}
+		dump := exec.Command("pg_dump", "--schema", b.schema, "--no-owner", b.url)
+		var stdout, stderr bytes.Buffer
+		dump.Stdout, dump.Stderr = &stdout, &stderr
+		if err := dump.Run(); err != nil {
+			t.Fatalf("pg_dump: %v: %s", err, stderr.String())
+		}
+		text := strings.ToLower(stdout.String() + b.storedPayloadsText(t))
+		var in []string
+		for _, name := range names {
+			if i := strings.Index(text, strings.ToLower(name)); i >= 0 {
+				in = append(in, name)
+				t.Logf("%q is in the database: …%s…", name, text[max(0, i-60):min(len(text), i+60)])
+			}
+		}
+		return b, in
+	}
+	// Without --pseudonymize every name is there: the search can fail.
+	if _, in := found(); len(in) != len(names) {
+		t.Fatalf("without --pseudonymize only %v of %v found: the test looks for the wrong names", in, names)
+	}
+	b, in := found("--pseudonymize", "--pseudonymize-key-file", keyFile)
+	if len(in) > 0 {
+		t.Errorf("with --pseudonymize, names in the database: %v", in)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.teams_user_activity_user_detail WHERE user_principal_name !~ '^pz:[0-9a-f]{32}$'`); n != "0" {
+		t.Errorf("%s principal names are not pseudonyms", n)
+	}
+}
+
+// storedPayloadsText is every stored payload, decompressed, one after the
+// other.
+func (b *bundle) storedPayloadsText(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := load.Connect(ctx, b.url, b.schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Pool.Query(ctx, `SELECT sha256 FROM payloads`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, sha := range shas {
+		body, _, err := db.PayloadBody(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(body)
+	}
+	return all.String()
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// TestPseudonymizeUsage: --pseudonymize without a key, with a short key or
+// with --format json is a usage error (exit 2) naming what is wrong, before
+// any request or connection.
+func TestPseudonymizeUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pseudonymize"}, "--pseudonymize needs a key"},
+		{[]string{"--pseudonymize", "--pseudonymize-key", "short"}, "the key has 5 bytes"},
+		{[]string{"--pseudonymize", "--pseudonymize-key", "0123456789abcdef0123", "--format", "json", "--api-version", "beta"}, "cannot be used with --format json"},
+	} {
+		args := append([]string{"run", "--graph-url", "http://127.0.0.1:1", "--access-token", "x", "--tenant-id", tenant, "--report", "detail"}, tc.args...)
+		code, _, stderr := mainArgs(args...)
+		if code != ExitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "0123456789abcdef") {
+			t.Errorf("%v: exit %d, %q; want 2 and %q, the key never shown", tc.args, code, stderr, tc.want)
+		}
+	}
+}
