@@ -27,6 +27,10 @@ type Stream struct {
 	// Parse tells transform what it reads (Source, Date, Period,
 	// Concealment, Now); its Batch is LoadStream's.
 	Parse transform.Options
+	// Started is when the fetch began: the fetch's duration_ms runs from it
+	// to the end of the load, which a streamed payload cannot tell apart
+	// from its download. Zero keeps Fetch.Duration as it is.
+	Started time.Time
 }
 
 // chunkBytes is how much compressed payload LoadStream gathers before it
@@ -59,7 +63,7 @@ func (db *DB) LoadStream(ctx context.Context, f *Fetch, s Stream) (Counts, *tran
 		if lock != nil && lock.lost.Load() {
 			return lock.lostError()
 		}
-		l := &streamLoad{tx: tx, f: f, st: stagingFor(f.Report), sp: &span{}}
+		l := &streamLoad{tx: tx, f: f, st: stagingFor(f.Report), sp: &span{}, started: s.Started}
 		var err error
 		if res, err = l.run(ctx, db, s); err != nil {
 			return err
@@ -90,6 +94,8 @@ type streamLoad struct {
 	f  *Fetch
 	st *staging
 	sp *span
+	// started is Stream.Started.
+	started time.Time
 
 	streamID int64
 	gz       *gzip.Writer
@@ -269,6 +275,9 @@ func (l *streamLoad) finish(ctx context.Context, lock *RunLock, res *transform.R
 	}
 	f.span = l.sp
 	c.Parsed = res.Parsed
+	if !l.started.IsZero() {
+		f.Duration = time.Since(l.started)
+	}
 	_, fetch := fetchRow(*f, LoadOutcome(res.Parsed), nil, nil, "")
 	args := append([]any{f.RunID, f.TenantID}, fetch...)
 	if stored {

@@ -150,3 +150,22 @@ func TestLoadStreamAllOrNothing(t *testing.T) {
 	}
 	_ = time.Now
 }
+
+// TestLoadStreamDuration: a streamed payload's fetch record says how long
+// the fetch and its load took, from Stream.Started to the end of the load
+// (the download and the load are one stream: the time of either alone is
+// not to be had).
+func TestLoadStreamDuration(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	spec := detailSpec(t)
+	f := &Fetch{RunID: b.run, TenantID: "t1", Report: spec, Source: "test.csv", AskedDate: day("2026-11-18")}
+	started := time.Now().Add(-2 * time.Second)
+	if _, _, err := b.db.LoadStream(context.Background(), f, Stream{Body: strings.NewReader(detailCSV(10, 0, false)), Format: report.CSV,
+		Parse: transform.Options{Source: "test.csv", Date: day("2026-11-18")}, Started: started}); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.count(t, `SELECT duration_ms FROM report_fetches`); n < 2000 || n > 60_000 {
+		t.Errorf("duration_ms %d, want the time since Started (2 s and a little)", n)
+	}
+}

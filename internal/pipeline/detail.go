@@ -242,7 +242,7 @@ func (r *Run) streamLoad(ctx context.Context, log *slog.Logger, f *load.Fetch, b
 	if r.plan != nil && r.plan.BeforeLoad != nil {
 		r.plan.BeforeLoad(ctx, *f)
 	}
-	counts, parsed, err := r.Store.LoadStream(ctx, f, load.Stream{Body: body, ContentType: contentType, Format: format, Parse: opts})
+	counts, parsed, err := r.Store.LoadStream(ctx, f, load.Stream{Body: body, ContentType: contentType, Format: format, Parse: opts, Started: start})
 	f.Duration = time.Since(start)
 	if err != nil {
 		// Nothing of the payload was kept: the transaction that stored it
