@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -34,8 +35,9 @@ type Stream struct {
 }
 
 // chunkBytes is how much compressed payload LoadStream gathers before it
-// writes a payload_chunks row.
-const chunkBytes = 1 << 20
+// writes a payload_chunks row: small, since the buffer it fills and the
+// copy handed to the loader are part of the load's memory.
+const chunkBytes = 256 << 10
 
 // LoadStream loads a payload of a detail report (report.Detail) as it
 // reads it, in one transaction, in memory bounded whatever its size: the
@@ -98,10 +100,7 @@ type streamLoad struct {
 	started time.Time
 
 	streamID int64
-	gz       *gzip.Writer
-	buf      bytes.Buffer // compressed, not yet written
-	seq      int
-	hash     hashCount
+	seq      int // of the next payload_chunks row
 
 	// direct: rows go straight into the table (copyDirect's rule), for
 	// days from lo to hi, checked; staged: rows go into the staging table.
@@ -132,42 +131,166 @@ func (l *streamLoad) run(ctx context.Context, db *DB, s Stream) (*transform.Resu
 	if err := l.tx.QueryRow(ctx, `SELECT nextval('payload_stream_seq')`).Scan(&l.streamID); err != nil {
 		return nil, fmt.Errorf("store payload: %w", err)
 	}
-	l.hash.h = sha256.New()
-	gz, err := gzip.NewWriterLevel(&l.buf, gzip.BestSpeed)
+	// Two goroutines, so that Postgres copies a batch while the next is
+	// read, hashed, compressed and parsed: the producer (below) reads the
+	// body and hands over, in order, the compressed payload a chunk at a
+	// time and the rows a batch at a time, each batch copied out of the
+	// parser's buffers into one of stagedBatches buffers of its own; this
+	// goroutine, which owns the transaction, writes them. Memory stays
+	// bounded by those buffers whatever the payload's size.
+	hash := hashCount{h: sha256.New()}
+	var buf bytes.Buffer
+	gz, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
-	l.gz = gz
-	body := io.TeeReader(s.Body, io.MultiWriter(&l.hash, gz))
+	body := io.TeeReader(s.Body, io.MultiWriter(&hash, gz))
 	opts := s.Parse
 	opts.Format = s.Format
-	opts.Batch = func(rows []transform.Row) error { return l.batch(ctx, rows) }
-	res, err := transform.Parse(l.f.Report, body, opts)
-	if err != nil {
-		return nil, err
+	opts.BatchRows = cmp.Or(opts.BatchRows, streamBatchRows)
+	width := len(l.f.Report.Dims) + len(l.f.Report.Metrics)
+	pp := newStreamPipe(stagedBatches, opts.BatchRows, width)
+	// chunk hands over the compressed payload gathered so far, once there
+	// is a chunk's worth of it (or, at the end, all of it).
+	chunk := func(all bool) error {
+		if buf.Len() == 0 || !all && buf.Len() < chunkBytes {
+			return nil
+		}
+		data := bytes.Clone(buf.Bytes())
+		buf.Reset()
+		return pp.put(streamItem{chunk: data})
 	}
-	// The parser may stop before the end (trailing blank lines): store all.
-	if _, err := io.Copy(io.Discard, body); err != nil {
-		return nil, fmt.Errorf("read %s: %w", l.f.Source, err)
+	opts.Batch = func(rows []transform.Row) error {
+		if err := chunk(false); err != nil {
+			return err
+		}
+		return pp.putRows(rows)
 	}
-	if err := l.gz.Close(); err != nil {
-		return nil, err
+	var res *transform.Result
+	var perr error
+	go func() {
+		defer close(pp.items)
+		if res, perr = transform.Parse(l.f.Report, body, opts); perr != nil {
+			return
+		}
+		// The parser may stop before the end (trailing blank lines):
+		// store all.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			perr = fmt.Errorf("read %s: %w", l.f.Source, err)
+			return
+		}
+		if perr = gz.Close(); perr != nil {
+			return
+		}
+		perr = chunk(true)
+	}()
+	var lerr error
+	for it := range pp.items {
+		if lerr != nil {
+			continue // draining: the producer is stopping
+		}
+		if it.batch != nil {
+			lerr = l.batch(ctx, it.batch.rows)
+			pp.free <- it.batch
+		} else {
+			lerr = l.writeChunk(ctx, it.chunk)
+		}
+		if lerr != nil {
+			close(pp.stop)
+		}
 	}
-	if err := l.writeChunk(ctx); err != nil {
-		return nil, err
+	// items is closed: the producer is done, res and perr are set.
+	if lerr != nil {
+		return nil, lerr
 	}
-	l.f.Payload = &Payload{SHA256: hex.EncodeToString(l.hash.h.Sum(nil)), ContentType: s.ContentType, Format: s.Format,
-		Size: l.hash.n, StreamID: l.streamID}
+	if perr != nil {
+		return nil, perr
+	}
+	l.f.Payload = &Payload{SHA256: hex.EncodeToString(hash.h.Sum(nil)), ContentType: s.ContentType, Format: s.Format,
+		Size: hash.n, StreamID: l.streamID}
 	return res, nil
 }
 
-// batch stores the payload compressed so far, then copies rows.
-func (l *streamLoad) batch(ctx context.Context, rows []transform.Row) error {
-	if l.buf.Len() >= chunkBytes {
-		if err := l.writeChunk(ctx); err != nil {
-			return err
-		}
+// streamBatchRows is how many rows LoadStream copies at a time unless
+// told otherwise: few enough that the batches in flight (the parser's and
+// stagedBatches) weigh a few MB, whatever the payload's size, and enough
+// that COPY's per-statement cost stays small (under 500 statements for a
+// million rows).
+const streamBatchRows = 2048
+
+// stagedBatches is how many batches of rows may be between the parser and
+// Postgres: one being copied while the next is filled.
+const stagedBatches = 2
+
+// streamItem is what LoadStream's producer hands over: a chunk of the
+// compressed payload or a batch of rows.
+type streamItem struct {
+	chunk []byte
+	batch *ownedBatch
+}
+
+// ownedBatch is a batch of rows in buffers of its own, not the parser's.
+type ownedBatch struct {
+	rows []transform.Row
+	slab []transform.Value
+}
+
+// streamPipe carries a streamed payload from the producer to the loader:
+// items in order; free, the batch buffers not in use; stop, closed by the
+// loader when it fails, so that the producer stops.
+type streamPipe struct {
+	items chan streamItem
+	free  chan *ownedBatch
+	stop  chan struct{}
+}
+
+func newStreamPipe(n, batchRows, width int) *streamPipe {
+	p := &streamPipe{items: make(chan streamItem, n), free: make(chan *ownedBatch, n), stop: make(chan struct{})}
+	for range n {
+		p.free <- &ownedBatch{rows: make([]transform.Row, 0, batchRows), slab: make([]transform.Value, batchRows*width)}
 	}
+	return p
+}
+
+// errStopped is what the producer's Batch returns once the loader failed;
+// the loader's error is the one reported.
+var errStopped = errors.New("load stopped")
+
+func (p *streamPipe) put(it streamItem) error {
+	select {
+	case p.items <- it:
+		return nil
+	case <-p.stop:
+		return errStopped
+	}
+}
+
+// putRows copies rows into a free batch buffer and hands it over.
+func (p *streamPipe) putRows(rows []transform.Row) error {
+	var b *ownedBatch
+	select {
+	case b = <-p.free:
+	case <-p.stop:
+		return errStopped
+	}
+	b.rows = b.rows[:0]
+	off := 0
+	for _, r := range rows {
+		if off+len(r.Values) > len(b.slab) {
+			// More values than a batch of the spec's width (not expected):
+			// a larger slab; the rows copied so far keep the old one.
+			b.slab, off = make([]transform.Value, max(2*len(b.slab), len(r.Values))), 0
+		}
+		n := copy(b.slab[off:off+len(r.Values)], r.Values)
+		r.Values = b.slab[off : off+n : off+n]
+		off += n
+		b.rows = append(b.rows, r)
+	}
+	return p.put(streamItem{batch: b})
+}
+
+// batch copies a batch of rows.
+func (l *streamLoad) batch(ctx context.Context, rows []transform.Row) error {
 	lo, hi := rows[0].ReportDate, rows[0].ReportDate
 	for i := range rows {
 		r := &rows[i]
@@ -234,16 +357,12 @@ func maxTime(a, b time.Time, useB bool) time.Time {
 	return a
 }
 
-// writeChunk writes the compressed payload gathered so far.
-func (l *streamLoad) writeChunk(ctx context.Context) error {
-	if l.buf.Len() == 0 {
-		return nil
-	}
-	if _, err := l.tx.Exec(ctx, `INSERT INTO payload_chunks (stream_id, seq, data) VALUES ($1, $2, $3)`, l.streamID, l.seq, l.buf.Bytes()); err != nil {
+// writeChunk writes a chunk of the compressed payload, the next in order.
+func (l *streamLoad) writeChunk(ctx context.Context, data []byte) error {
+	if _, err := l.tx.Exec(ctx, `INSERT INTO payload_chunks (stream_id, seq, data) VALUES ($1, $2, $3)`, l.streamID, l.seq, data); err != nil {
 		return fmt.Errorf("store payload: %w", err)
 	}
 	l.seq++
-	l.buf.Reset()
 	return nil
 }
 

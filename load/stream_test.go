@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -167,5 +168,56 @@ func TestLoadStreamDuration(t *testing.T) {
 	}
 	if n := b.count(t, `SELECT duration_ms FROM report_fetches`); n < 2000 || n > 60_000 {
 		t.Errorf("duration_ms %d, want the time since Started (2 s and a little)", n)
+	}
+}
+
+// endlessRows is a detail CSV body that never ends; it calls cancel once
+// it has given after bytes.
+type endlessRows struct {
+	head   string
+	i, n   int
+	after  int
+	cancel func()
+	buf    []byte
+}
+
+func (e *endlessRows) Read(p []byte) (int, error) {
+	if len(e.buf) == 0 {
+		if e.head != "" {
+			e.buf, e.head = []byte(e.head), ""
+		} else {
+			e.buf = fmt.Appendf(nil, "2026-11-20,6b1d0000-0000-4000-8000-%012d,user%07d@contoso.com,2026-11-19,False,,TEAMS,1,0,1,1,No,1\r\n", e.i, e.i)
+			e.i++
+		}
+	}
+	n := copy(p, e.buf)
+	e.buf = e.buf[n:]
+	if e.n += n; e.n >= e.after && e.cancel != nil {
+		e.cancel()
+		e.cancel = nil
+	}
+	return n, nil
+}
+
+// TestLoadStreamLoaderFails: when Postgres fails mid-payload (here the
+// run's context ends while rows are still arriving, from a body that never
+// ends), the reader of the body stops too, LoadStream returns the error and
+// nothing lands.
+func TestLoadStreamLoaderFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	spec := detailSpec(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body := &endlessRows{head: detailHeader, after: 400 << 10, cancel: cancel}
+	_, _, err := b.db.LoadStream(ctx, &Fetch{RunID: b.run, TenantID: "t1", Report: spec, Source: "endless.csv"},
+		Stream{Body: body, Format: report.CSV, Parse: transform.Options{Source: "endless.csv", Date: day("2026-11-18"), BatchRows: 500}})
+	if err == nil || errors.Is(err, errStopped) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("want the loader's error (context canceled), got %v", err)
+	}
+	for _, table := range []string{"teams_user_activity_user_detail", "payload_chunks", "payloads", "report_fetches"} {
+		if n := b.count(t, `SELECT count(*) FROM `+table); n != 0 {
+			t.Errorf("%d rows in %s after a failed load", n, table)
+		}
 	}
 }
