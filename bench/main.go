@@ -47,6 +47,7 @@ type config struct {
 	tenantConc  int // the project's default --tenant-concurrency
 	skipE2E     bool
 	only        string // comma-separated steps to run (for profiling one)
+	detailRows  []int  // sizes of the detail figure
 	cpuprofile  string
 }
 
@@ -66,10 +67,18 @@ func main() {
 	flag.IntVar(&c.concurrency, "concurrency", 4, "the project's default --concurrency")
 	flag.IntVar(&c.tenantConc, "tenant-concurrency", 4, "the project's default --tenant-concurrency")
 	flag.BoolVar(&c.skipE2E, "skip-e2e", false, "skip the end-to-end runs")
-	flag.StringVar(&c.only, "only", "", "run only these steps, comma-separated (transform, limits, bulk, small, naive, e2e; "+
+	flag.StringVar(&c.only, "only", "", "run only these steps, comma-separated (transform, limits, bulk, small, naive, e2e, detail; "+
 		"bulk and small need limits, naive and e2e small's figures): to profile one")
+	detailRows := flag.String("detail-rows", "30000,300000,1000000", "rows of the detail payloads, comma-separated")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write the bench process's CPU profile (the load path's client side) to this file")
 	flag.Parse()
+	for _, f := range strings.Split(*detailRows, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			log.Fatalf("-detail-rows: %q is not a number of rows", f)
+		}
+		c.detailRows = append(c.detailRows, n)
+	}
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 	if c.databaseURL == "" {
@@ -137,9 +146,10 @@ func run(ctx context.Context, c config, progress io.Writer) (*Results, error) {
 		{"small payloads, reload, restatement", "small", b.small},
 		{"naive peer", "naive", b.naive},
 		{"end to end", "e2e", b.endToEnd},
+		{"detail payloads", "detail", b.detail},
 	}
 	for _, s := range steps {
-		if s.key == "e2e" && c.skipE2E || c.only != "" && s.key != "" && !slices.Contains(strings.Split(c.only, ","), s.key) {
+		if (s.key == "e2e" || s.key == "detail") && c.skipE2E || c.only != "" && s.key != "" && !slices.Contains(strings.Split(c.only, ","), s.key) {
 			continue
 		}
 		say("%s", s.name)

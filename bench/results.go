@@ -8,19 +8,21 @@ import (
 // Results are the figures of one run, as bench/out/latest.json holds them
 // (bench/README.md documents every key).
 type Results struct {
-	Machine     Machine      `json:"machine"`
-	RawCopy     RawCopy      `json:"raw_copy"`
-	Floor       Floor        `json:"small_payload_floor"`
-	Bulk        Bulk         `json:"bulk_load"`
-	Small       Small        `json:"small_payloads"`
-	Reload      Reload       `json:"noop_reload"`
-	Restatement Restatement  `json:"restatement"`
-	Naive       Naive        `json:"naive_peer"`
-	Transform   Transform    `json:"transform"`
-	EndToEnd    []EndToEnd   `json:"end_to_end"`
-	RSSGrowth   *float64     `json:"end_to_end_rss_growth,omitempty"`
-	Seconds     float64      `json:"seconds"`
-	Targets     []TargetLine `json:"targets"`
+	Machine         Machine      `json:"machine"`
+	RawCopy         RawCopy      `json:"raw_copy"`
+	Floor           Floor        `json:"small_payload_floor"`
+	Bulk            Bulk         `json:"bulk_load"`
+	Small           Small        `json:"small_payloads"`
+	Reload          Reload       `json:"noop_reload"`
+	Restatement     Restatement  `json:"restatement"`
+	Naive           Naive        `json:"naive_peer"`
+	Transform       Transform    `json:"transform"`
+	EndToEnd        []EndToEnd   `json:"end_to_end"`
+	RSSGrowth       *float64     `json:"end_to_end_rss_growth,omitempty"`
+	Detail          []DetailRun  `json:"detail"`
+	DetailRSSGrowth *float64     `json:"detail_rss_growth,omitempty"`
+	Seconds         float64      `json:"seconds"`
+	Targets         []TargetLine `json:"targets"`
 }
 
 type Machine struct {
@@ -139,6 +141,15 @@ func (r *Results) judge() {
 	if r.RSSGrowth != nil {
 		r.target("peak RSS growth, few -> many tenants", *r.RSSGrowth, "<= 0.10", *r.RSSGrowth <= 0.10)
 	}
+	for i, d := range r.Detail {
+		r.target(fmt.Sprintf("detail %d rows peak RSS MiB", d.Rows), d.PeakRSSMiB, "< 200", d.PeakRSSMiB < 200)
+		if i == len(r.Detail)-1 {
+			r.target(fmt.Sprintf("detail %d rows / raw COPY", d.Rows), d.RatioToCopy, ">= 0.4", d.RatioToCopy >= 0.4)
+		}
+	}
+	if r.DetailRSSGrowth != nil {
+		r.target("detail peak RSS, smallest -> largest payload", *r.DetailRSSGrowth, "<= 0.20", *r.DetailRSSGrowth <= 0.20)
+	}
 }
 
 // print writes the markdown table.
@@ -191,6 +202,19 @@ func (r *Results) print(w io.Writer) {
 	}
 	if r.RSSGrowth != nil {
 		row("peak RSS, few -> many tenants", fmt.Sprintf("%+.1f%%", *r.RSSGrowth*100), "", "", met("peak RSS growth, few -> many tenants"))
+	}
+	for i, d := range r.Detail {
+		target := "RSS " + met(fmt.Sprintf("detail %d rows peak RSS MiB", d.Rows))
+		if i == len(r.Detail)-1 {
+			target = met(fmt.Sprintf("detail %d rows / raw COPY", d.Rows)) + ", " + target
+		}
+		row(fmt.Sprintf("detail payload, %d rows (streamed)", d.Rows),
+			fmt.Sprintf("%.0f rows/s (%.1f MB, %.2f s), peak RSS %.0f MiB", d.RowsPerS, float64(d.Bytes)/1e6, d.Seconds, d.PeakRSSMiB),
+			fmt.Sprintf("raw COPY of the CSV, keyed %.0f rows/s (%.2f s); bare %.2f s", d.CopyRowsPer, d.CopySeconds, d.BareCopySeconds),
+			fmt.Sprintf("%.2f (bare %.2f)", d.RatioToCopy, d.RatioToBareCopy), target)
+	}
+	if r.DetailRSSGrowth != nil {
+		row("detail peak RSS, smallest -> largest", fmt.Sprintf("%+.1f%%", *r.DetailRSSGrowth*100), "", "", met("detail peak RSS, smallest -> largest payload"))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Each run of a ratio pairs a figure with its limit measured right before it; the ratio is the median of the %d runs' ratios, the other columns the medians of their own runs, so the ratio need not be their quotient.\n\n", m.Runs)
