@@ -124,15 +124,18 @@ type Request struct {
 	// Stream hands a CSV body over unread (Payload.Stream) instead of
 	// reading it into Payload.Body: for a detail report, which can be
 	// hundreds of MB. A body that fails once handed over is not retried:
-	// the reader's error says so.
+	// the reader's error says so. JSON pages (@odata.nextLink) are then
+	// fetched one at a time as the stream is read, the document they make
+	// together the same as the one Fetch joins without Stream.
 	Stream bool
 }
 
 // Payload is a report body with its fetch metadata.
 type Payload struct {
 	Body []byte
-	// Stream is the body unread, when Request.Stream asked for it (CSV):
-	// Body is then nil and SHA256 empty; the caller reads and closes it.
+	// Stream is the body unread, when Request.Stream asked for it (CSV, or
+	// JSON of several pages): Body is then nil and SHA256 empty; the caller
+	// reads and closes it.
 	// Reading it fails when it exceeds MaxPayloadBytes, or ends before its
 	// Content-Length or, without one, mid-line.
 	Stream io.ReadCloser
@@ -247,7 +250,11 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Payload, error) {
 	start := clock.Now()
 	p, err := f.graph(ctx, apiURL, apiURL, req.IfNoneMatch)
 	if err == nil && req.Format == report.JSON && !p.NotModified {
-		p, err = f.pages(ctx, p)
+		if req.Stream {
+			p, err = f.pageStream(ctx, p)
+		} else {
+			p, err = f.pages(ctx, p)
+		}
 	}
 	if err != nil {
 		var fe *Error

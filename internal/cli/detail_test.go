@@ -229,3 +229,31 @@ func TestPseudonymizeUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailJSONPages: a detail report in JSON (beta) whose days come in
+// several @odata.nextLink pages loads every row of each day, the pages
+// read one at a time as the day streams in, and the payload stored is the
+// document they make together.
+func TestDetailJSONPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	const users = 45
+	sim := simOn(t, clock, graphsim.Options{Users: users, PageSize: 10})
+	code, out, errOut := b.ingestWith(t, hooks{clock: clock}, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
+		"--report", "teams-user-activity-user-detail", "--format", "json", "--api-version", "beta", "--max-retry-wait", "2h")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if n, lo, hi := b.detailDays(t, "teams_user_activity_user_detail", false); n != "45" || lo != "28" || hi != "28" {
+		t.Fatalf("%s entities with %s to %s days; want 45 with 28\n%s", n, lo, hi, out)
+	}
+	if got := b.scalar(t, `SELECT count(DISTINCT p.sha256) || ' ' || min(p.format) FROM S.report_fetches f JOIN S.payloads p USING (sha256) WHERE f.outcome = 'loaded'`); got != "28 json" {
+		t.Errorf("payloads: %s, want 28 json", got)
+	}
+	// The stored days are the documents of their pages: 28 of 45 records.
+	all := b.storedPayloadsText(t)
+	if n := strings.Count(all, `"userPrincipalName"`); n != 28*users || strings.Count(all, `{"@odata.context":`) != 28 {
+		t.Errorf("stored payloads hold %d records, want %d in 28 documents: %.200s", n, 28*users, all)
+	}
+}

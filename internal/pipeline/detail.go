@@ -168,7 +168,7 @@ func detailResult(spec *report.Spec, results []Result) Result {
 // 400 is then not recorded as a failure.
 func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Logger, g Graph, spec *report.Spec, period string, days int, day time.Time, setting *bool, probe bool) (res Result, notYet bool) {
 	start := time.Now()
-	req := extract.Request{Report: spec, Period: period, Format: g.Format, Stream: g.Format == report.CSV}
+	req := extract.Request{Report: spec, Period: period, Format: g.Format, Stream: true}
 	if !day.IsZero() {
 		req.Date = day.Format(time.DateOnly)
 		log = log.With("date", req.Date)

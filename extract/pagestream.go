@@ -1,0 +1,155 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+)
+
+// maxStreamPages bounds the @odata.nextLink pages of one streamed payload:
+// a detail report of a large tenant has thousands (a page holds hundreds of
+// records), each read and let go in turn; MaxPayloadBytes bounds their
+// total.
+const maxStreamPages = 100_000
+
+// pageStream is pages for Request.Stream: a first page without a nextLink
+// is returned as received; else the document of every page's records is
+// handed over as a stream (Payload.Stream) that fetches the next page when
+// the records of the one before are read, holding one page at a time. Its
+// bytes are those pages would join: {"@odata.context":…,"value":[…]},
+// each record compacted as encoding/json writes it.
+func (f *fetch) pageStream(ctx context.Context, first *Payload) (*Payload, error) {
+	var page jsonPage
+	if json.Unmarshal(first.Body, &page) != nil || page.Next == "" {
+		return first, nil
+	}
+	ps := &jsonPageStream{f: f, ctx: ctx, values: page.Value, next: page.Next, pages: 1, total: int64(len(first.Body)), seen: map[string]bool{}}
+	ps.buf.WriteByte('{')
+	if page.Context != "" {
+		ctxJSON, _ := json.Marshal(page.Context)
+		ps.buf.WriteString(`"@odata.context":`)
+		ps.buf.Write(ctxJSON)
+		ps.buf.WriteByte(',')
+	}
+	ps.buf.WriteString(`"value":[`)
+	first.Body, first.SHA256, first.Stream = nil, "", io.NopCloser(ps)
+	return first, nil
+}
+
+// jsonPage is what pages and pageStream read of a page.
+type jsonPage struct {
+	Context string            `json:"@odata.context"`
+	Value   []json.RawMessage `json:"value"`
+	Next    string            `json:"@odata.nextLink"`
+}
+
+// jsonPageStream is the document of a payload's pages, read as it is made.
+type jsonPageStream struct {
+	f      *fetch
+	ctx    context.Context
+	buf    bytes.Buffer      // made, not yet read
+	values []json.RawMessage // of the current page, not yet made
+	next   string            // the next page's link; "" after the last
+	wrote  bool              // a record was made (the next needs a comma)
+	done   bool              // the closing "]}" was made
+	pages  int
+	total  int64
+	seen   map[string]bool
+	err    error
+	tmp    bytes.Buffer
+}
+
+func (s *jsonPageStream) Read(p []byte) (int, error) {
+	for s.buf.Len() == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		switch {
+		case len(s.values) > 0:
+			s.record(s.values[0])
+			s.values[0] = nil
+			s.values = s.values[1:]
+		case s.next != "":
+			if err := s.fetchNext(); err != nil {
+				s.err = err
+				return 0, err
+			}
+		case !s.done:
+			s.buf.WriteString("]}")
+			s.done = true
+		default:
+			return 0, io.EOF
+		}
+	}
+	return s.buf.Read(p)
+}
+
+// record makes a record as encoding/json would write a json.RawMessage:
+// compacted, <, > and & escaped.
+func (s *jsonPageStream) record(raw json.RawMessage) {
+	if s.wrote {
+		s.buf.WriteByte(',')
+	}
+	s.wrote = true
+	s.tmp.Reset()
+	if json.Compact(&s.tmp, raw) != nil {
+		s.tmp.Reset()
+		s.tmp.Write(raw) // valid: the page parsed
+	}
+	json.HTMLEscape(&s.buf, s.tmp.Bytes())
+}
+
+// fetchNext fetches the page of s.next, with pages' checks: on Graph's host
+// only (it carries the token), never twice, within maxStreamPages and
+// MaxPayloadBytes. Its error is an *Error, scrubbed of secrets.
+func (s *jsonPageStream) fetchNext() (err error) {
+	f, next := s.f, s.next
+	shown := MaskURL(next)
+	defer func() {
+		if err == nil {
+			return
+		}
+		var fe *Error
+		if !errors.As(err, &fe) {
+			fe = &Error{URL: shown, Err: err}
+		}
+		fe.Report, fe.Attempts = f.req.Report.Name, f.attempts
+		f.scrubError(fe)
+		err = fe
+	}()
+	f.secret(minURLPartLen, next)
+	if u, err := url.Parse(next); err == nil {
+		f.secretURL(u)
+	}
+	s.pages++
+	max := cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes)
+	switch {
+	case s.pages > maxStreamPages:
+		return &Error{URL: shown, Err: fmt.Errorf("more than %d pages", maxStreamPages)}
+	case !sameOrigin(next, f.c.GraphURL):
+		return &Error{URL: shown, Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
+	case s.seen[next]:
+		return &Error{URL: shown, Err: errors.New("@odata.nextLink repeats an earlier page")}
+	}
+	s.seen[next] = true
+	p, err := f.graph(s.ctx, next, shown, "")
+	if err != nil {
+		return err
+	}
+	if p.NotModified {
+		return &Error{URL: shown, Status: p.Status, Err: errors.New("unexpected 304 for a page")}
+	}
+	var page jsonPage
+	if err := json.Unmarshal(p.Body, &page); err != nil {
+		return &Error{URL: shown, Status: p.Status, Err: fmt.Errorf("page %d: %w", s.pages, err)}
+	}
+	if s.total += int64(len(p.Body)); s.total > max {
+		return &Error{URL: shown, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", max)}
+	}
+	s.values, s.next = page.Value, page.Next
+	return nil
+}
