@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,15 +128,9 @@ func (b *bencher) detailOnce(ctx context.Context, spec *report.Spec, dir string,
 	if err := cmd.Run(); err != nil {
 		return d, fmt.Errorf("%s: %w: %s", cmd, err, lastLines(stderr.String(), 5))
 	}
-	kib, err := os.ReadFile(rssFile)
-	if err != nil {
-		return d, fmt.Errorf("peak RSS of the run: %w", err)
+	if d.PeakRSSMiB, err = peakRSSMiB(rssFile); err != nil {
+		return d, err
 	}
-	n, err := strconv.ParseInt(string(kib), 10, 64)
-	if err != nil {
-		return d, fmt.Errorf("peak RSS of the run: %w", err)
-	}
-	d.PeakRSSMiB = float64(n) / 1024
 	var ms int64
 	var rows int
 	err = b.admin.QueryRow(ctx, `SELECT duration_ms, rows_inserted, bytes FROM `+quoteIdent(schema)+`.report_fetches

@@ -842,15 +842,9 @@ func (b *bencher) e2e(ctx context.Context, sim *graphsim.Server, dir, token stri
 	}
 	e := EndToEnd{Tenants: tenants, Reports: len(smallReports), Requests: len(sim.APIRequests()) + len(sim.DownloadRequests()) - before,
 		Workers: b.c.concurrency * b.c.tenantConc, LatencyMS: b.c.latency.Milliseconds(), Seconds: took.Seconds()}
-	kib, err := os.ReadFile(rssFile)
-	if err != nil {
-		return e, fmt.Errorf("peak RSS of the run: %w", err)
+	if e.PeakRSSMiB, err = peakRSSMiB(rssFile); err != nil {
+		return e, err
 	}
-	n, err := strconv.ParseInt(string(kib), 10, 64)
-	if err != nil {
-		return e, fmt.Errorf("peak RSS of the run: %w", err)
-	}
-	e.PeakRSSMiB = float64(n) / 1024
 	err = b.admin.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(schema)+`.report_fetches WHERE outcome = 'loaded'`).Scan(&e.Loaded)
 	if err == nil && e.Loaded != tenants*len(smallReports) {
 		err = fmt.Errorf("end to end, %d tenants: %d payloads loaded, want %d", tenants, e.Loaded, tenants*len(smallReports))
@@ -887,4 +881,17 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// peakRSSMiB reads the peak RSS that -rss-of wrote to file (KiB), in MiB.
+func peakRSSMiB(file string) (float64, error) {
+	kib, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS of the run: %w", err)
+	}
+	n, err := strconv.ParseInt(string(kib), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS of the run: %w", err)
+	}
+	return float64(n) / 1024, nil
 }
