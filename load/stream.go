@@ -421,6 +421,16 @@ func (l *streamLoad) finish(ctx context.Context, lock *RunLock, res *transform.R
 		return false, fmt.Errorf("upsert: %w", err)
 	}
 	c.Unchanged = c.Parsed - c.Inserted - c.Updated
+	if !stored {
+		// Another load (another tenant's identical payload: a header-only
+		// file is the same for every tenant and day) may have stored the
+		// payload between the look above and the insert, which then did
+		// nothing: its chunks are kept, these go.
+		if _, err := l.tx.Exec(ctx, `DELETE FROM payload_chunks c WHERE c.stream_id = $1
+			AND NOT EXISTS (SELECT FROM payloads p WHERE p.stream_id = $1)`, l.streamID); err != nil {
+			return false, fmt.Errorf("store payload: %w", err)
+		}
+	}
 	return held, nil
 }
 
@@ -469,12 +479,20 @@ func duplicateEntity(spec *report.Spec, err error) error {
 }
 
 // DetailDays are the days of a detail report fetched for a tenant
-// (report_fetches.asked_date) since a day: loaded with rows (true), or
-// answered without rows (false).
+// (report_fetches.asked_date) since a day and not to be asked again: loaded
+// with rows (true), or answered without rows once a later day had rows
+// (false).
 func (db *DB) DetailDays(ctx context.Context, tenant string, spec *report.Spec, since time.Time) (map[time.Time]bool, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT asked_date, bool_or(outcome = 'loaded') FROM report_fetches
-		WHERE tenant_id = $1 AND report = $2 AND asked_date >= $3 AND outcome IN ('loaded', 'empty')
-		GROUP BY asked_date`, tenant, spec.Name, since)
+	// An empty answer for a day is final only once a later day had rows
+	// when it was asked (a day asked while filling the window); an empty
+	// answer while looking for the newest day (the day's data not there
+	// yet) is not, and the day is asked again.
+	rows, err := db.Pool.Query(ctx, `SELECT f.asked_date, bool_or(f.outcome = 'loaded') FROM report_fetches f
+		WHERE f.tenant_id = $1 AND f.report = $2 AND f.asked_date >= $3
+		  AND (f.outcome = 'loaded' OR f.outcome = 'empty' AND EXISTS (
+		       SELECT FROM report_fetches l WHERE l.tenant_id = f.tenant_id AND l.report = f.report
+		         AND l.outcome = 'loaded' AND l.asked_date > f.asked_date AND l.fetch_id < f.fetch_id))
+		GROUP BY f.asked_date`, tenant, spec.Name, since)
 	if err != nil {
 		return nil, fmt.Errorf("days of %s fetched: %w", spec.Name, explain(err))
 	}

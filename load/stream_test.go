@@ -224,3 +224,70 @@ func TestLoadStreamLoaderFails(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadStreamSamePayloadAtOnce: two tenants load byte-identical payloads
+// (a header-only file is the same for every tenant and day) at the same
+// time. The second finds no stored payload, stores its chunks, and its
+// insert of the payload waits on the first's; when the first commits, the
+// second loads too, its own chunks dropped (else their foreign key to a
+// payload row that is not theirs fails at commit).
+func TestLoadStreamSamePayloadAtOnce(t *testing.T) {
+	b := setup(t)
+	spec := detailSpec(t)
+	ctx := context.Background()
+	body := detailCSV(3, 0, false)
+	sum := sha256.Sum256([]byte(body))
+	sha := hex.EncodeToString(sum[:])
+
+	// The first load, between its insert of the payload and its commit.
+	first, err := b.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback(ctx)
+	var pid uint32
+	if err := first.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Exec(ctx, `INSERT INTO payloads (sha256, body, bytes, format) VALUES ($1, $2, $3, 'csv')`, sha, []byte(body), len(body)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f := &Fetch{RunID: b.run, TenantID: "t2", Report: spec, Source: "same.csv", AskedDate: day("2026-11-18")}
+		_, _, err := b.db.LoadStream(ctx, f, Stream{Body: strings.NewReader(body), Format: report.CSV,
+			Parse: transform.Options{Source: "same.csv", Date: day("2026-11-18")}})
+		done <- err
+	}()
+	// Wait (a poll with a deadline) until the second load waits on the first.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting bool
+		if err := b.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, int32(pid)).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the second load ended (%v) without waiting for the first", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second load never waited on the first's payload")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the second load failed: %v", err)
+	}
+	if n := b.count(t, `SELECT count(*) FROM payload_chunks`); n != 0 {
+		t.Errorf("%d chunks kept of a payload stored by another load", n)
+	}
+	if n := b.count(t, `SELECT count(*) FROM teams_user_activity_user_detail WHERE tenant_id = 't2'`); n != 3 {
+		t.Errorf("%d rows of the second load, want 3", n)
+	}
+}

@@ -3,10 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,5 +263,66 @@ func TestDetailJSONPages(t *testing.T) {
 	all := b.storedPayloadsText(t)
 	if n := strings.Count(all, `"userPrincipalName"`); n != 28*users || strings.Count(all, `{"@odata.context":`) != 28 {
 		t.Errorf("stored payloads hold %d records, want %d in 28 documents: %.200s", n, 28*users, all)
+	}
+}
+
+// TestDetailEmptyProbeDayAskedAgain: a day that answered without rows while
+// the run looked for the newest day (its data not there yet) is asked
+// again by a later run once a newer day has rows, rather than left a gap
+// for good; a day that answers without rows while the window is filled
+// (a newer day had rows) is not asked again.
+func TestDetailEmptyProbeDayAskedAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{Users: 3})
+	target, err := url.Parse(sim.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	// The days Graph answers with a header alone.
+	var empty sync.Map
+	newest := asOf.AddDate(0, 0, -1).Format(time.DateOnly) // the first run's yesterday
+	older := asOf.AddDate(0, 0, -10).Format(time.DateOnly)
+	empty.Store(newest, true)
+	empty.Store(older, true)
+	const header = "Report Refresh Date,User Id,User Principal Name,Last Activity Date,Is Deleted,Deleted Date,Assigned Products,Team Chat Message Count,Private Chat Message Count,Call Count,Meeting Count,Has Other Action,Report Period\r\n"
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if i := strings.Index(r.URL.Path, "(date="); i >= 0 {
+			if _, ok := empty.Load(r.URL.Path[i+6 : i+16]); ok {
+				w.Header().Set("Content-Type", "text/csv")
+				io.WriteString(w, header)
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	args := []string{"--graph-url", front.URL, "--access-token", "test-token", "--tenant-id", tenant,
+		"--report", "teams-user-activity-user-detail", "--max-retry-wait", "2h"}
+	if code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{"backfill"}, args...)...); code != ExitOK {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	loaded := func(d string) string {
+		return b.scalar(t, `SELECT count(*) FROM S.teams_user_activity_user_detail WHERE report_date = $1`, d)
+	}
+	if loaded(newest) != "0" || loaded(older) != "0" {
+		t.Fatalf("the empty days have rows: %s, %s", loaded(newest), loaded(older))
+	}
+	// Two nights later Graph has both days' data; the newest day's
+	// empty answer came from looking for the newest day, the older one's
+	// from filling the window.
+	empty.Delete(newest)
+	empty.Delete(older)
+	clock.Add(48 * time.Hour)
+	if code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{"run"}, args...)...); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if got := loaded(newest); got != "3" {
+		t.Errorf("%s, empty while looked for as the newest day: %s rows after a later run, want 3", newest, got)
+	}
+	if got := loaded(older); got != "0" {
+		t.Errorf("%s, empty while the window was filled: asked again (%s rows)", older, got)
 	}
 }
