@@ -50,6 +50,7 @@ func caseless(header string) bool {
 // --pseudonymize stores and loads in place of the payload, so that no name
 // reaches the warehouse. The rest of the file is written again as it was
 // (its fields, one record a line, CRLF); a byte-order mark is dropped.
+// Columns the report does not know are hashed too: they may hold names.
 // Empty cells and pseudonyms stay as they are.
 //
 // It tells, from the first data row, whether Microsoft had concealed the
@@ -62,6 +63,7 @@ type Pseudonymizer struct {
 	err  error
 
 	header    bool
+	typeSeen  bool     // a PowerShell "#TYPE" line came first
 	names     []int    // fields to replace
 	headers   []string // their headers
 	entity    int      // field of the entity's name (concealment), -1
@@ -99,6 +101,14 @@ func (p *Pseudonymizer) next() error {
 		return fmt.Errorf("pseudonymize: %w", err)
 	}
 	if !p.header {
+		// PowerShell's "#TYPE ..." line before the header, which the
+		// parser skips (parseCSV): kept as it is, the next record is the
+		// header.
+		if !p.typeSeen && len(rec) > 0 && bytes.HasPrefix(bytes.ToUpper(rec[0]), typeLine) {
+			p.typeSeen = true
+			writeRecord(&p.out, rec)
+			return nil
+		}
 		p.header = true
 		p.mapHeader(rec)
 	} else {
@@ -107,7 +117,7 @@ func (p *Pseudonymizer) next() error {
 				continue
 			}
 			v := string(bytes.TrimSpace(rec[i]))
-			if v == "" || strings.HasPrefix(v, PseudonymPrefix) {
+			if v == "" || isPseudonym(v) {
 				continue
 			}
 			if i == p.entity && !p.decided {
@@ -120,12 +130,31 @@ func (p *Pseudonymizer) next() error {
 	return nil
 }
 
-// mapHeader finds the name columns among the header's fields.
+// isPseudonym reports whether v is a Pseudonym already (a payload written
+// by the Pseudonymizer, replayed), which is kept rather than hashed again.
+func isPseudonym(v string) bool {
+	hexPart, ok := strings.CutPrefix(v, PseudonymPrefix)
+	if !ok || len(hexPart) != 32 {
+		return false
+	}
+	for _, c := range hexPart {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// mapHeader finds the fields to replace among the header's: the name
+// columns, and every column the report does not know (a column Microsoft
+// adds may hold names: the parser leaves it out of the tables, and the
+// stored payload keeps it only hashed).
 func (p *Pseudonymizer) mapHeader(rec [][]byte) {
 	l := layoutOf(p.spec)
 	for i, f := range rec {
 		col, ok := l.index[report.Normalize(string(f))]
 		if !ok {
+			p.names, p.headers = append(p.names, i), append(p.headers, string(f))
 			continue
 		}
 		h := l.cols[col].Header

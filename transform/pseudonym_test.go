@@ -61,3 +61,34 @@ func TestPseudonymizer(t *testing.T) {
 		t.Errorf("concealed %v known %v, want concealed", c, known)
 	}
 }
+
+// TestPseudonymizerFailsClosed: what could carry a name past the
+// pseudonymizer is hashed: the rows after a PowerShell "#TYPE" line (the
+// header is the line after it, as the parser reads it), a display name
+// that merely starts like a pseudonym, and a column the report does not
+// know (Microsoft may add one holding names).
+func TestPseudonymizerFailsClosed(t *testing.T) {
+	spec := teamsDetail(t)
+	key := []byte("a key of the warehouse")
+	header := strings.TrimSuffix(teamsDetailHeader, "\r\n")
+	for name, body := range map[string]string{
+		"#TYPE line": "#TYPE System.Management.Automation.PSCustomObject\r\n" + teamsDetailHeader +
+			"2026-11-20,,ada.lovelace@contoso.com,,False,,,0,0,0,0,,,,No,Yes,1\r\n",
+		"looks like a pseudonym": teamsDetailHeader +
+			"2026-11-20,,pz:ada.lovelace@contoso.com,,False,,,0,0,0,0,,,,No,Yes,1\r\n",
+		"unknown column": header + ",Manager Principal Name\r\n" +
+			"2026-11-20,,bob@contoso.com,,False,,,0,0,0,0,,,,No,Yes,1,\"Lovelace, Ada\"\r\n",
+	} {
+		out, err := io.ReadAll(NewPseudonymizer(spec, key, strings.NewReader(body)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.Contains(strings.ToLower(string(out)), "lovelace") {
+			t.Errorf("%s: a name survived:\n%s", name, out)
+		}
+		res, err := Parse(spec, strings.NewReader(string(out)), Options{Source: "p.csv", Date: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)})
+		if err != nil || len(res.Rows) != 1 {
+			t.Errorf("%s: the pseudonymized file does not load: %v", name, err)
+		}
+	}
+}
