@@ -51,6 +51,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/m365ingest/ingest/report"
@@ -155,6 +156,9 @@ type Payload struct {
 	FetchedAt time.Time
 	// Attempts are the requests made, in order.
 	Attempts []Attempt
+	// LaterAttempts, for a Stream of JSON pages, are the requests made for
+	// the pages while the stream was read: call it once it is read.
+	LaterAttempts func() []Attempt
 }
 
 // Error is a failed fetch. Neither its text nor its fields hold the token, a
@@ -328,51 +332,82 @@ var errUnsolicited304 = errors.New("304 Not Modified without If-None-Match")
 
 // send makes one request with the transport. The request, reading its body
 // included (the caller closes it), is bounded by the request timeout, and by
-// what is left of the retry time limit plus one request timeout.
+// what is left of the retry time limit plus one request timeout; a body
+// handed over unread (Request.Stream) is read as fast as it is loaded, so
+// it is bounded instead by the time without data (timedBody.streaming).
 func (f *fetch) send(ctx context.Context, r *http.Request) (*http.Response, error) {
 	limit := cmpOr(f.c.RequestTimeout, DefaultRequestTimeout)
 	d := min(limit, f.deadline.Sub(f.clock.Now())+limit)
 	if d <= 0 {
 		return nil, errors.New("no time left for a request: the retry time limit (--max-retry-wait) and one request timeout (--request-timeout) have passed")
 	}
-	rctx, cancel := context.WithTimeout(ctx, d)
-	timedOut := func(err error) error {
-		if err != nil && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {
-			if d < limit {
-				return fmt.Errorf("request timed out after %v (--request-timeout, cut to what is left of --max-retry-wait)", d.Round(time.Millisecond))
-			}
-			return fmt.Errorf("request timed out after %v (--request-timeout)", d)
-		}
-		return err
-	}
+	rctx, cancel := context.WithCancel(ctx)
+	b := &timedBody{cancel: cancel, d: d, limit: limit}
+	b.timer = time.AfterFunc(d, func() {
+		b.expired.Store(true)
+		cancel()
+	})
 	resp, err := f.rt.RoundTrip(r.WithContext(rctx))
 	if err != nil {
-		cancel()
-		return nil, timedOut(err)
+		b.stop()
+		return nil, b.timedOut(ctx, err)
 	}
-	resp.Body = &timedBody{ReadCloser: resp.Body, cancel: cancel, timedOut: timedOut}
+	b.ReadCloser, b.ctx = resp.Body, ctx
+	resp.Body = b
 	return resp, nil
 }
 
 // timedBody ends its request's timeout when closed and says when a read
-// failed because of it.
+// failed because of it. Streaming, each read that brings data gives the
+// next another request timeout.
 type timedBody struct {
 	io.ReadCloser
-	cancel   context.CancelFunc
-	timedOut func(error) error
+	ctx       context.Context // the caller's: its own end is not a timeout
+	cancel    context.CancelFunc
+	timer     *time.Timer
+	expired   atomic.Bool
+	d, limit  time.Duration
+	streaming bool
+}
+
+// stream makes the timeout one of time without data.
+func (b *timedBody) stream() {
+	b.streaming = true
+	b.timer.Reset(b.limit)
+}
+
+func (b *timedBody) timedOut(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || !b.expired.Load() {
+		return err
+	}
+	switch {
+	case b.streaming:
+		return fmt.Errorf("no data for %v (--request-timeout)", b.limit)
+	case b.d < b.limit:
+		return fmt.Errorf("request timed out after %v (--request-timeout, cut to what is left of --max-retry-wait)", b.d.Round(time.Millisecond))
+	}
+	return fmt.Errorf("request timed out after %v (--request-timeout)", b.d)
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	if n > 0 && b.streaming && !b.expired.Load() {
+		b.timer.Reset(b.limit)
+	}
 	if err != nil && err != io.EOF {
-		err = b.timedOut(err)
+		err = b.timedOut(b.ctx, err)
 	}
 	return n, err
 }
 
+func (b *timedBody) stop() {
+	b.timer.Stop()
+	b.cancel()
+}
+
 func (b *timedBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.stop()
 	return err
 }
 
@@ -463,6 +498,9 @@ func (f *fetch) readPayload(resp *http.Response) (p *Payload, retryable bool, er
 		return nil, false, fmt.Errorf("payload of %d bytes exceeds the limit of %d (--max-payload-bytes)", resp.ContentLength, max)
 	}
 	if f.req.Stream && f.req.Format == report.CSV {
+		if tb, ok := resp.Body.(*timedBody); ok {
+			tb.stream()
+		}
 		return &Payload{
 			Stream: &streamBody{r: resp.Body, max: max, length: resp.ContentLength,
 				closeDelimited: resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked")},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 )
 
 // maxStreamPages bounds the @odata.nextLink pages of one streamed payload:
@@ -37,6 +38,8 @@ func (f *fetch) pageStream(ctx context.Context, first *Payload) (*Payload, error
 	}
 	ps.buf.WriteString(`"value":[`)
 	first.Body, first.SHA256, first.Stream = nil, "", io.NopCloser(ps)
+	handedOver := len(f.attempts) // the first page's: Payload.Attempts
+	first.LaterAttempts = func() []Attempt { return slices.Clone(f.attempts[handedOver:]) }
 	return first, nil
 }
 
@@ -136,6 +139,9 @@ func (s *jsonPageStream) fetchNext() (err error) {
 		return &Error{URL: shown, Err: errors.New("@odata.nextLink repeats an earlier page")}
 	}
 	s.seen[next] = true
+	// Each page has the retry time limit of its own: the pages of a large
+	// payload are asked for over as long as loading the rows before takes.
+	f.deadline = f.clock.Now().Add(cmpOr(f.c.MaxWait, DefaultMaxWait))
 	p, err := f.graph(s.ctx, next, shown, "")
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m365ingest/ingest/internal/fakeclock"
 	"github.com/m365ingest/ingest/report"
@@ -36,7 +37,8 @@ func TestJSONPagesStreamed(t *testing.T) {
 	}
 	var joined, streamed *scripted
 	joined = newScripted(t, fakeclock.New(t0), serve(&joined), serveCSV)
-	streamed = newScripted(t, fakeclock.New(t0), serve(&streamed), serveCSV)
+	clock := fakeclock.New(t0)
+	streamed = newScripted(t, clock, serve(&streamed), serveCSV)
 	fetch := func(s *scripted, stream bool) *Payload {
 		c := s.client()
 		c.APIVersion = "beta"
@@ -54,6 +56,9 @@ func TestJSONPagesStreamed(t *testing.T) {
 	if api, _ := streamed.calls(); api != 1 {
 		t.Errorf("%d requests before the stream was read, want 1 (the first page)", api)
 	}
+	// The rows before the next page take long to load: each page has the
+	// retry time limit of its own, not what is left of the first's.
+	clock.Add(DefaultMaxWait + DefaultRequestTimeout + time.Hour)
 	got, err := io.ReadAll(p.Stream)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +68,9 @@ func TestJSONPagesStreamed(t *testing.T) {
 	}
 	if api, _ := streamed.calls(); api != 3 {
 		t.Errorf("%d requests, want 3 (a page each)", api)
+	}
+	if later := p.LaterAttempts(); len(p.Attempts) != 1 || len(later) != 2 || later[1].Status != 200 {
+		t.Errorf("attempts %d, then %+v while read; want the first page's, then the two others'", len(p.Attempts), later)
 	}
 
 	// One page: as received.

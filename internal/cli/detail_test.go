@@ -256,6 +256,11 @@ func TestDetailJSONPages(t *testing.T) {
 	if n, lo, hi := b.detailDays(t, "teams_user_activity_user_detail", false); n != "45" || lo != "28" || hi != "28" {
 		t.Fatalf("%s entities with %s to %s days; want 45 with 28\n%s", n, lo, hi, out)
 	}
+	// Every page's request is in the audit (and counts against the next
+	// run's request budget): 28 days of 5 pages.
+	if got := b.scalar(t, `SELECT count(*) FROM S.fetch_attempts WHERE http_status = 200 AND phase = 'graph'`); got != "140" {
+		t.Errorf("%s page requests recorded, want 140", got)
+	}
 	if got := b.scalar(t, `SELECT count(DISTINCT p.sha256) || ' ' || min(p.format) FROM S.report_fetches f JOIN S.payloads p USING (sha256) WHERE f.outcome = 'loaded'`); got != "28 json" {
 		t.Errorf("payloads: %s, want 28 json", got)
 	}
@@ -324,5 +329,41 @@ func TestDetailEmptyProbeDayAskedAgain(t *testing.T) {
 	}
 	if got := loaded(older); got != "0" {
 		t.Errorf("%s, empty while the window was filled: asked again (%s rows)", older, got)
+	}
+}
+
+// TestDetailBudgetSpentIsNoFailure: Graph allows 14 CSV requests per 10
+// minutes for a report and tenant. A backfill stops asking once they are
+// spent (the days left are for the next run), and a run right after it,
+// finding the budget spent while it looks for the newest day, is no
+// failure either: both exit 0, and a later run goes on.
+func TestDetailBudgetSpentIsNoFailure(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{Users: 2})
+	args := []string{"--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
+		"--report", "teams-user-activity-user-detail", "--max-retry-wait", "1m"}
+	for _, cmd := range []string{"backfill", "run"} {
+		if code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{cmd}, args...)...); code != ExitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", cmd, code, out, lastLines(errOut, 5))
+		}
+	}
+	days := func() string {
+		return b.scalar(t, `SELECT count(DISTINCT report_date) FROM S.teams_user_activity_user_detail`)
+	}
+	first := days()
+	if first == "0" || first == "28" {
+		t.Fatalf("%s days after a backfill within one request budget, want some but not 28", first)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.report_fetches WHERE outcome = 'failed'`); n != "0" {
+		t.Errorf("%s fetches recorded as failed", n)
+	}
+	clock.Add(11 * time.Minute)
+	if code, out, errOut := b.ingestWith(t, hooks{clock: clock}, append([]string{"run"}, args...)...); code != ExitOK {
+		t.Fatalf("a later run: exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	if days() == first {
+		t.Errorf("a later run, with a new budget, loaded no day left (%s days)", first)
 	}
 }

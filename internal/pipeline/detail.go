@@ -95,6 +95,15 @@ func (r *Run) fetchDetail(ctx context.Context, stop *graphStop, log *slog.Logger
 			break
 		}
 		res, notYet := r.fetchDetailDay(ctx, stop, log, g, spec, "", 0, day, setting, true)
+		if errors.Is(res.Err, extract.ErrBudgetSpent) {
+			// Not a failure: a run soon after another (a backfill) finds
+			// the budget spent; the next run looks again.
+			log.Info("Graph's request budget for the report is spent: the next run looks for the newest day")
+			if len(results) == 0 {
+				return Result{Report: spec.Name, Source: "request budget spent", Outcome: "not_modified"}
+			}
+			return detailResult(spec, results)
+		}
 		if notYet {
 			log.Debug("no data for the day yet; stepping back", "date", day.Format(time.DateOnly))
 			continue
@@ -188,7 +197,7 @@ func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Log
 				return Result{}, true
 			}
 		}
-		if errors.Is(err, extract.ErrBudgetSpent) && !probe {
+		if errors.Is(err, extract.ErrBudgetSpent) {
 			return Result{Report: spec.Name, Source: f.Source, Outcome: "failed", Err: err}, false // not recorded: see fetchDetail
 		}
 		f.Duration = time.Since(start)
@@ -207,6 +216,10 @@ func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Log
 		body = io.NopCloser(bytes.NewReader(p.Body))
 	}
 	defer body.Close()
+	if p.LaterAttempts != nil {
+		// The requests for the pages made while the stream was read.
+		defer func() { r.recordAttempts(ctx, log, g, spec, period, p.LaterAttempts()) }()
+	}
 	res = r.streamLoad(ctx, log, &f, body, p.ContentType, g.Format, transform.Options{Source: f.Source, Period: days, Date: day,
 		Concealment: func() (bool, bool) {
 			if setting == nil {
