@@ -70,8 +70,8 @@ func TestDetailCurrentAndHistory(t *testing.T) {
 
 // TestLicensedUsersInactive: per workload, the users licensed for it whose
 // last activity in it is more than 30 days before their row's day, or
-// never; from their newest row; not the rows of a concealment the tenant
-// has left.
+// never; from their newest row; only users listed on the tenant's newest
+// day (not one gone, nor the rows of a concealment the tenant has left).
 func TestLicensedUsersInactive(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -87,6 +87,8 @@ func TestLicensedUsersInactive(t *testing.T) {
 		('t1', '2026-11-02', '2026-10-31', 1, 'u3', false, 'u3', true, '2026-10-01', false, NULL, NULL, NULL, NULL),
 		-- u4: no licence, never active
 		('t1', '2026-11-02', '2026-10-31', 1, 'u4', false, 'u4', false, NULL, false, NULL, false, NULL, NULL),
+		-- gone: licensed and inactive, but not listed since October 1st
+		('t1', '2026-10-03', '2026-10-01', 1, 'gone', false, 'gone', true, NULL, false, NULL, false, NULL, NULL),
 		-- before t1 stopped concealing names: a hash, inactive then, left out now
 		('t1', '2026-09-17', '2026-09-15', 1, '77E5979DD60BA6EAA53E814DBEEEFA5F', true, '77E5979DD60BA6EAA53E814DBEEEFA5F', true, NULL, false, NULL, false, NULL, NULL),
 		-- t2 conceals names: its hashes are its users
@@ -136,7 +138,7 @@ func TestCopilotAdoptionWeekly(t *testing.T) {
 
 // TestSitesUnused90d: OneDrive accounts and SharePoint sites whose last
 // activity is more than 90 days before their newest row's day, or never;
-// deleted ones left out.
+// deleted ones, and those not listed on the tenant's newest day, left out.
 func TestSitesUnused90d(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -153,7 +155,9 @@ func TestSitesUnused90d(t *testing.T) {
 		site_id, site_url, owner_display_name, is_deleted, last_activity_date, file_count, storage_used_byte, root_web_template) VALUES
 		('t1', '2026-11-02', '2026-10-31', 1, 's1', false, 's1', 'https://c/sites/s1', 'Owner', false, NULL, 5, 500, 'Group'),
 		('t1', '2026-11-02', '2026-10-31', 1, 's2', false, 's2', 'https://c/sites/s2', 'Owner', false, '2026-08-02', 6, 600, 'Group'),
-		('t1', '2026-11-02', '2026-10-31', 1, 's3', false, 's3', 'https://c/sites/s3', 'Owner', false, '2026-08-01', 7, 700, 'Team Site')`)
+		('t1', '2026-11-02', '2026-10-31', 1, 's3', false, 's3', 'https://c/sites/s3', 'Owner', false, '2026-08-01', 7, 700, 'Team Site'),
+		-- s4: unused, but not listed since August (gone)
+		('t1', '2026-09-02', '2026-08-31', 1, 's4', false, 's4', 'https://c/sites/s4', 'Owner', false, NULL, 1, 100, 'Team Site')`)
 	got := b.scalarText(t, `SELECT string_agg(format('%s %s %s %s %s %s %s', kind, site_url, owner_display_name,
 		coalesce(days_unused::text, 'never'), storage_used_byte, file_count, coalesce(site_id, '-')), ', ' ORDER BY kind, site_url)
 		FROM sites_unused_90d`)

@@ -11,15 +11,14 @@
 -- of them: licences not used, Copilot adoption, sites nobody uses.
 --
 -- licensed_users_inactive_30d and sites_unused_90d read the _current views
--- (the newest row of each user or site). When a tenant changes whether
--- Microsoft conceals names, the entities of before the change keep rows of
--- their own under their other key (a hash, or the name), frozen at the last
--- day before it: these two views leave such rows out, keeping of a tenant's
--- rows those of the concealment of its newest day, and the rows of the
--- other concealment only from that day on (detail_concealment_changes says
--- when it changed). Inactivity is counted up to the row's day (as_of), not
--- today, so that a report that stopped loading does not make everyone
--- inactive.
+-- (the newest row of each user or site), keeping only the rows of the
+-- tenant's newest day: a user or site missing from it has left (a report by
+-- day lists every user, site or account the tenant has), and so have the
+-- entities of before a change of concealment, whose rows under their other
+-- key (a hash, or the name) stop at the last day before it
+-- (detail_concealment_changes says when). Inactivity is counted up to that
+-- day (as_of), not today, so that a report that stopped loading does not
+-- make everyone inactive.
 
 CREATE OR REPLACE VIEW licensed_users_inactive_30d AS
 SELECT u.tenant_id,
@@ -34,11 +33,8 @@ SELECT u.tenant_id,
        u.is_deleted,
        u.concealed
 FROM (
-    SELECT c.*,
-           max(c.report_date) FILTER (WHERE c.concealed) OVER tenant     AS newest_concealed,
-           max(c.report_date) FILTER (WHERE NOT c.concealed) OVER tenant AS newest_named
+    SELECT c.*, max(c.report_date) OVER (PARTITION BY c.tenant_id) AS newest
     FROM {{$a.Table}}_current c
-    WINDOW tenant AS (PARTITION BY c.tenant_id)
 ) u
 CROSS JOIN LATERAL (VALUES
     ('exchange'::text,     u.has_exchange_license,           u.exchange_last_activity_date,           u.exchange_license_assign_date),
@@ -50,9 +46,9 @@ CROSS JOIN LATERAL (VALUES
 ) AS w(workload, licensed, last_activity_date, license_assign_date)
 WHERE w.licensed
   AND (w.last_activity_date IS NULL OR w.last_activity_date < u.report_date - 30)
-  AND u.report_date >= coalesce(CASE WHEN u.concealed THEN u.newest_named ELSE u.newest_concealed END, '-infinity');
+  AND u.report_date = u.newest;
 
-COMMENT ON VIEW licensed_users_inactive_30d IS {{lit (printf "Licences not used: one row per tenant, workload and user who has a licence for the workload (Exchange, OneDrive, SharePoint, Skype for Business, Yammer, Teams) and no activity in it for more than 30 days before the row's day (as_of), or never (days_inactive NULL). From the newest row of each user of %s (%s_current); users of a concealment the tenant has since left are left out. Compare license_assign_date with as_of before reclaiming a licence: one assigned last week has had no time to be used. Per-user data: readable only by roles granted with `ingest grant-reader --detail`." $a.Function $a.Table)}};
+COMMENT ON VIEW licensed_users_inactive_30d IS {{lit (printf "Licences not used: one row per tenant, workload and user who has a licence for the workload (Exchange, OneDrive, SharePoint, Skype for Business, Yammer, Teams) and no activity in it for more than 30 days before the row's day (as_of), or never (days_inactive NULL). From the newest row of each user of %s (%s_current), on the tenant's newest day: users no longer listed (gone, or of a concealment the tenant has since left) are left out. Compare license_assign_date with as_of before reclaiming a licence: one assigned last week has had no time to be used. Per-user data: readable only by roles granted with `ingest grant-reader --detail`." $a.Function $a.Table)}};
 COMMENT ON COLUMN licensed_users_inactive_30d.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN licensed_users_inactive_30d.workload IS 'The workload the licence is for: exchange, onedrive, sharepoint, skype_for_business, yammer or teams (the Has <workload> License and <workload> Last Activity Date columns of the report).';
 COMMENT ON COLUMN licensed_users_inactive_30d.entity_key IS {{lit (common "entity_key")}};
@@ -161,12 +157,9 @@ WITH sites AS (
            last_activity_date, storage_used_byte, storage_allocated_byte, file_count,
            is_deleted, report_date, concealed
     FROM {{$p.Table}}_current
-), named AS (
-    SELECT s.*,
-           max(s.report_date) FILTER (WHERE s.concealed) OVER kind     AS newest_concealed,
-           max(s.report_date) FILTER (WHERE NOT s.concealed) OVER kind AS newest_named
+), newest AS (
+    SELECT s.*, max(s.report_date) OVER (PARTITION BY s.tenant_id, s.kind) AS newest
     FROM sites s
-    WINDOW kind AS (PARTITION BY s.tenant_id, s.kind)
 )
 SELECT tenant_id,
        kind,
@@ -183,12 +176,12 @@ SELECT tenant_id,
        file_count,
        report_date AS as_of,
        concealed
-FROM named
+FROM newest
 WHERE is_deleted IS NOT TRUE
   AND (last_activity_date IS NULL OR last_activity_date < report_date - 90)
-  AND report_date >= coalesce(CASE WHEN concealed THEN newest_named ELSE newest_concealed END, '-infinity');
+  AND report_date = newest;
 
-COMMENT ON VIEW sites_unused_90d IS {{lit (printf "OneDrive accounts and SharePoint sites nobody used for more than 90 days before the row's day (as_of), or ever (days_unused NULL), deleted ones left out: one row per tenant and site, from the newest row of each of %s (%s_current) and %s (%s_current); sites of a concealment the tenant has since left are left out. Storage and files show what is at stake. Per-site data naming owners: readable only by roles granted with `ingest grant-reader --detail`." $o.Function $o.Table $p.Function $p.Table)}};
+COMMENT ON VIEW sites_unused_90d IS {{lit (printf "OneDrive accounts and SharePoint sites nobody used for more than 90 days before the row's day (as_of), or ever (days_unused NULL), deleted ones left out: one row per tenant and site, from the newest row of each of %s (%s_current) and %s (%s_current), on the tenant's newest day of each: sites no longer listed (gone, or of a concealment the tenant has since left) are left out. Storage and files show what is at stake. Per-site data naming owners: readable only by roles granted with `ingest grant-reader --detail`." $o.Function $o.Table $p.Function $p.Table)}};
 COMMENT ON COLUMN sites_unused_90d.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN sites_unused_90d.kind IS 'onedrive (a user''s OneDrive, getOneDriveUsageAccountDetail) or sharepoint (a SharePoint site, getSharePointSiteUsageDetail).';
 COMMENT ON COLUMN sites_unused_90d.entity_key IS {{lit (common "entity_key")}};
