@@ -22,6 +22,9 @@ type Stored struct {
 	Source    string
 	Format    report.Format
 	FetchedAt time.Time
+	// AskedDate is the day a detail report's fetch asked for (date=); zero
+	// for a fetch of a period, or a file.
+	AskedDate time.Time
 	// Loaded says whether the payload ever loaded (outcome loaded or empty)
 	// for its tenant and report, in any run, replays included. A payload
 	// that never did (a Graph answer that failed to parse, say) is kept as
@@ -45,7 +48,7 @@ type StoredFilter struct {
 // replay is not a fetch: rows of replay runs neither reorder payloads nor
 // count for Since. Each says whether it ever loaded (Stored.Loaded).
 func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, error) {
-	const q = `SELECT sha256, tenant_id, report, coalesce(period, ''), source, format, fetched_at,
+	const q = `SELECT sha256, tenant_id, report, coalesce(period, ''), source, format, fetched_at, asked_date,
 		EXISTS (SELECT 1 FROM report_fetches l WHERE l.sha256 = s.sha256 AND l.tenant_id = s.tenant_id
 			AND l.report = s.report AND l.outcome IN ('loaded', 'empty'))
 	FROM (
@@ -54,7 +57,7 @@ func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, err
 		-- anything, so its failed fetch must not move it after the one
 		-- the warehouse holds.
 		SELECT DISTINCT ON (f.sha256, f.tenant_id, f.report) f.sha256, f.tenant_id, f.report, f.period, f.source, p.format,
-			f.fetched_at, f.fetch_id
+			f.fetched_at, f.fetch_id, f.asked_date
 		FROM report_fetches f JOIN payloads p USING (sha256) JOIN ingest_runs r USING (run_id)
 		WHERE r.command <> 'replay'
 			AND ($1::text[] IS NULL OR f.report = ANY($1)) AND ($2::timestamptz IS NULL OR f.fetched_at >= $2)
@@ -80,7 +83,11 @@ func (db *DB) StoredPayloads(ctx context.Context, f StoredFilter) ([]Stored, err
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stored, error) {
 		var s Stored
-		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, formatColumn{&s.Format}, &s.FetchedAt, &s.Loaded)
+		var asked *time.Time
+		err := r.Scan(&s.SHA256, &s.TenantID, &s.Report, &s.Period, &s.Source, formatColumn{&s.Format}, &s.FetchedAt, &asked, &s.Loaded)
+		if asked != nil {
+			s.AskedDate = asked.UTC()
+		}
 		return s, err
 	})
 	if err != nil {

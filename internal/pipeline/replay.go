@@ -122,7 +122,7 @@ func (r *Run) ReplayWork(ctx context.Context, rp Replay) (*Work, error) {
 func (r *Run) ReplayOne(ctx context.Context, log *slog.Logger, s load.Stored) Result {
 	start := time.Now()
 	spec, err := report.Lookup(s.Report)
-	f := load.Fetch{RunID: r.ID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source}
+	f := load.Fetch{RunID: r.ID, TenantID: s.TenantID, Report: spec, Period: s.Period, Source: s.Source, AskedDate: s.AskedDate}
 	if err != nil {
 		return Result{Report: s.Report, Source: s.Source, Outcome: "failed", Err: err}
 	}
