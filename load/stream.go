@@ -393,6 +393,7 @@ func (l *streamLoad) finish(ctx context.Context, lock *RunLock, res *transform.R
 		f.ConcealmentChanged = last != nil && *last != concealed
 	}
 	f.span = l.sp
+	f.Unknown = res.Unknown
 	c.Parsed = res.Parsed
 	if !l.started.IsZero() {
 		f.Duration = time.Since(l.started)

@@ -395,3 +395,28 @@ func TestDetailReplayChangesNothing(t *testing.T) {
 		t.Errorf("replay: %s (payloads, rows written), rows %s; want 56 0 and %s", got, count(), before)
 	}
 }
+
+// TestDetailJSONBudgetSpentMidDay: Graph allows 100 JSON requests per 10
+// minutes for a report and tenant, and a day of 30 users in pages of 7 is
+// 5 of them: the budget runs out in the middle of a day's pages. That day
+// loads nothing (no part of it), the run is no failure, and the days left
+// are the next run's.
+func TestDetailJSONBudgetSpentMidDay(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clock := fakeclock.New(asOf)
+	sim := simOn(t, clock, graphsim.Options{Users: 30, PageSize: 7})
+	code, out, errOut := b.ingestWith(t, hooks{clock: clock}, "run", "--graph-url", sim.URL(), "--access-token", "test-token", "--tenant-id", tenant,
+		"--report", "teams-user-activity-user-detail", "--format", "json", "--api-version", "beta", "--max-retry-wait", "1m")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, lastLines(errOut, 5))
+	}
+	got := b.scalar(t, `SELECT count(*) || ' ' || coalesce(min(n), 0) || ' ' || coalesce(max(n), 0) FROM (
+		SELECT report_date, count(*) AS n FROM S.teams_user_activity_user_detail GROUP BY report_date) d`)
+	if f := strings.Fields(got); f[0] == "0" || f[0] == "28" || f[1] != "30" || f[2] != "30" {
+		t.Errorf("days, fewest and most rows a day: %s; want some days but not 28, each of 30 rows", got)
+	}
+	if n := b.scalar(t, `SELECT count(*) FROM S.report_fetches WHERE outcome = 'failed'`); n != "0" {
+		t.Errorf("%s fetches recorded as failed", n)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -11,8 +12,9 @@ import (
 // with values of our own: a Teams user activity row as a concealing tenant
 // writes it (the nil GUID for User Id, 32 hex digits for the name, ISO 8601
 // durations, Yes/No, a '+' list) and a SharePoint site row as a tenant that
-// shows names writes it (a Site Id, a URL). Each lands with the values of
-// its file, keyed by the right entity, concealment recorded.
+// shows names writes it (a Site Id, a URL, and a column we do not know).
+// Each lands with the values of its file, keyed by the right entity,
+// concealment and the unknown column recorded.
 func TestLoadFileDetailShapes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -23,8 +25,8 @@ func TestLoadFileDetailShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sites := filepath.Join(dir, "sites.csv")
-	if err := os.WriteFile(sites, []byte("Report Refresh Date,Site Id,Site URL,Owner Display Name,Is Deleted,Last Activity Date,File Count,Active File Count,Page View Count,Visited Page Count,Storage Used (Byte),Storage Allocated (Byte),Root Web Template,Owner Principal Name,Report Period\n"+
-		"2026-11-20,5f0c2a9e-1b7d-4c3e-9a8f-2d6b1e4c7a90,https://fabrikam.sharepoint.com/sites/Harbour,Harbour Owners,False,2026-08-02,41,3,17,9,88123456,27487790694400,Group,harbour@fabrikam.onmicrosoft.com,30\n"), 0o644); err != nil {
+	if err := os.WriteFile(sites, []byte("Report Refresh Date,Site Id,Site URL,Owner Display Name,Is Deleted,Last Activity Date,File Count,Active File Count,Page View Count,Visited Page Count,Storage Used (Byte),Storage Allocated (Byte),Root Web Template,Owner Principal Name,Report Period,Sensitivity Label\n"+
+		"2026-11-20,5f0c2a9e-1b7d-4c3e-9a8f-2d6b1e4c7a90,https://fabrikam.sharepoint.com/sites/Harbour,Harbour Owners,False,2026-08-02,41,3,17,9,88123456,27487790694400,Group,harbour@fabrikam.onmicrosoft.com,30,General\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []struct{ report, path string }{{"teams-user-activity-user-detail", teams}, {"sharepoint-site-usage-detail", sites}} {
@@ -42,7 +44,39 @@ func TestLoadFileDetailShapes(t *testing.T) {
 		FROM S.sharepoint_site_usage_detail`); got != "2026-11-20|30|5f0c2a9e-1b7d-4c3e-9a8f-2d6b1e4c7a90|f|https://fabrikam.sharepoint.com/sites/Harbour|2026-08-02|88123456|27487790694400|harbour@fabrikam.onmicrosoft.com" {
 		t.Errorf("site row = %s", got)
 	}
-	if got := b.scalar(t, `SELECT string_agg(report || '=' || concealed, ',' ORDER BY report) FROM S.report_fetches`); got != "sharepoint-site-usage-detail=false,teams-user-activity-user-detail=true" {
-		t.Errorf("fetches' concealment = %s", got)
+	if got := b.scalar(t, `SELECT string_agg(report || '=' || concealed || coalesce(' ' || unknown_columns::text, ''), ',' ORDER BY report) FROM S.report_fetches`); got != "sharepoint-site-usage-detail=false {\"Sensitivity Label\"},teams-user-activity-user-detail=true" {
+		t.Errorf("fetches' concealment and unknown columns = %s", got)
+	}
+}
+
+// TestLoadFilePseudonymizeWithholdsValues: under --pseudonymize, a file
+// refused for a bad value does not quote it: a display name with a comma,
+// unquoted, shifts the columns after it, and the value refused is then a
+// piece of the name.
+func TestLoadFilePseudonymizeWithholdsValues(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	key, path := filepath.Join(dir, "key"), filepath.Join(dir, "mailboxes.csv")
+	if err := os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("Report Refresh Date,User Principal Name,Display Name,Is Deleted,Deleted Date,Created Date,Last Activity Date,Item Count,Storage Used (Byte),Issue Warning Quota (Byte),Prohibit Send Quota (Byte),Prohibit Send/Receive Quota (Byte),Deleted Item Count,Deleted Item Size (Byte),Deleted Item Quota (Byte),Has Archive,Report Period\n"+
+		"2026-11-20,zqx@contoso.com,Zqxleak, Dave,False,2023-01-18,2026-11-19,191,5719031,105226698752,106300440576,107374182400,25,582157,32212254720,False,7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := b.ingest(t, "load-file", "--report", "mailbox-usage-detail", "--tenant-id", tenant,
+		"--pseudonymize", "--pseudonymize-key-file", key, path)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	stored := b.scalar(t, `SELECT coalesce(string_agg(error, ' '), '') FROM S.report_fetches`) + b.scalar(t, `SELECT coalesce(string_agg(error, ' '), '') FROM S.ingest_runs`)
+	for where, text := range map[string]string{"stdout": stdout, "stderr": stderr, "the warehouse": stored} {
+		if strings.Contains(strings.ToLower(text), "dave") || strings.Contains(strings.ToLower(text), "zqx") {
+			t.Errorf("%s holds a piece of a name:\n%s", where, text)
+		}
+	}
+	if !strings.Contains(stderr, "withheld under --pseudonymize") {
+		t.Errorf("the error should say the value is withheld:\n%s", lastLines(stderr, 2))
 	}
 }

@@ -234,6 +234,11 @@ func (r *Run) fetchDetailDay(ctx context.Context, stop *graphStop, log *slog.Log
 // (load.DB.LoadStream) and records the outcome.
 func (r *Run) streamLoad(ctx context.Context, log *slog.Logger, f *load.Fetch, body io.Reader, contentType string, format report.Format, opts transform.Options, start time.Time) Result {
 	opts.Now = r.now()
+	// A failure to read the body (a cut download, a JSON page refused or
+	// past Graph's request budget) is the cause of the load's failure,
+	// whatever the parser made of the body cut short.
+	rb := &readError{r: body}
+	body = rb
 	if r.plan != nil && r.plan.Pseudonymize != nil {
 		if format != report.CSV {
 			f.Payload = nil
@@ -261,6 +266,19 @@ func (r *Run) streamLoad(ctx context.Context, log *slog.Logger, f *load.Fetch, b
 		// Nothing of the payload was kept: the transaction that stored it
 		// as it streamed rolled back.
 		f.Payload = nil
+		if rb.err != nil {
+			err = rb.err
+		}
+		if errors.Is(err, extract.ErrBudgetSpent) {
+			// The day is asked again by the next run (fetchDetail).
+			return Result{Report: f.Report.Name, Source: f.Source, Outcome: "failed", Err: err}
+		}
+		var te *transform.Error
+		if r.plan != nil && r.plan.Pseudonymize != nil && errors.As(err, &te) && te.Value != "" {
+			// A value quoted in the error may be a name, or part of one
+			// (a name with a comma, unquoted, shifts the columns after it).
+			te.Value = "withheld under --pseudonymize"
+		}
 		return r.Failed(ctx, log, *f, err)
 	}
 	for _, w := range parsed.Warnings {
@@ -280,4 +298,18 @@ func (r *Run) streamLoad(ctx context.Context, log *slog.Logger, f *load.Fetch, b
 		"unchanged", counts.Unchanged, "restated", counts.Restated, "bytes", f.Payload.Size, "concealed", *f.Concealed,
 		"duration_ms", f.Duration.Milliseconds())
 	return res
+}
+
+// readError is a reader that keeps its first error other than io.EOF.
+type readError struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readError) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
