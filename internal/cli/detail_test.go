@@ -218,8 +218,8 @@ func lastLines(s string, n int) string {
 }
 
 // TestPseudonymizeUsage: --pseudonymize without a key, with a short key or
-// with --format json is a usage error (exit 2) naming what is wrong, before
-// any request or connection.
+// with --format json, and a key without --pseudonymize, are usage errors
+// (exit 2) naming what is wrong, before any request or connection.
 func TestPseudonymizeUsage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -229,6 +229,7 @@ func TestPseudonymizeUsage(t *testing.T) {
 		{[]string{"--pseudonymize"}, "--pseudonymize needs a key"},
 		{[]string{"--pseudonymize", "--pseudonymize-key", "short"}, "the key has 5 bytes"},
 		{[]string{"--pseudonymize", "--pseudonymize-key", "0123456789abcdef0123", "--format", "json", "--api-version", "beta"}, "cannot be used with --format json"},
+		{[]string{"--pseudonymize-key", "0123456789abcdef0123"}, "--pseudonymize-key is set but --pseudonymize is not"},
 	} {
 		args := append([]string{"run", "--graph-url", "http://127.0.0.1:1", "--access-token", "x", "--tenant-id", tenant, "--report", "detail"}, tc.args...)
 		code, _, stderr := mainArgs(args...)

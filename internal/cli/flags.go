@@ -75,7 +75,17 @@ const minPseudonymKey = 16
 
 // pseudonymKey is the key of --pseudonymize, nil when it is off.
 func pseudonymKey(c *ucli.Context) ([]byte, error) {
-	if !hasFlag(c.Command, "pseudonymize") || !c.Bool("pseudonymize") {
+	if !hasFlag(c.Command, "pseudonymize") {
+		return nil, nil
+	}
+	if !c.Bool("pseudonymize") {
+		// A key without the flag is a pseudonymizing set-up that lost its
+		// switch: loading names in clear is not what it asked for.
+		for _, k := range []string{"pseudonymize-key", "pseudonymize-key-file"} {
+			if c.IsSet(k) {
+				return nil, usagef("%s is set but %s is not: names would be stored as they are; set both, or neither", source(c, k), source(c, "pseudonymize"))
+			}
+		}
 		return nil, nil
 	}
 	key, err := secretValue(c, "pseudonymize-key")
