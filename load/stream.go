@@ -85,7 +85,7 @@ func (db *DB) LoadStream(ctx context.Context, f *Fetch, s Stream) (Counts, *tran
 		if errors.As(err, &te) {
 			return Counts{}, nil, err
 		}
-		return Counts{}, nil, fmt.Errorf("load %s: %w", f.Report.Name, explain(duplicateEntity(f.Report, err)))
+		return Counts{}, nil, fmt.Errorf("load %s: %s: %w", f.Report.Name, f.Source, explain(duplicateEntity(f.Report, err)))
 	}
 	return c, res, nil
 }

@@ -143,8 +143,8 @@ func TestLoadStreamAllOrNothing(t *testing.T) {
 		_, _, err = b.db.LoadStream(ctx, &Fetch{RunID: b.run, TenantID: "t1", Report: spec, Source: "dup.csv"},
 			Stream{Body: strings.NewReader(dup), Format: report.CSV, Parse: transform.Options{Source: "dup.csv", Date: day(date), BatchRows: 1000}})
 		t.Log(err)
-		if err == nil || !strings.Contains(err.Error(), "6b1d0000-0000-4000-8000-000000000003") {
-			t.Errorf("an entity twice: want an error naming it, got %v", err)
+		if err == nil || !strings.Contains(err.Error(), "6b1d0000-0000-4000-8000-000000000003") || !strings.Contains(err.Error(), "dup.csv") {
+			t.Errorf("an entity twice: want an error naming it and the payload, got %v", err)
 		}
 		// Load it once cleanly so that the second round is staged.
 		b.stream(t, spec, date, detailCSV(1500, 0, false), 1000)

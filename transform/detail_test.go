@@ -171,3 +171,31 @@ func itoa(i int) string {
 	}
 	return string(d)
 }
+
+// TestDetailOneOfEach: a detail payload is of one refresh date, one period
+// and one concealment setting; a file that mixes them (files joined by
+// hand) is refused at the first row that differs, naming it and the row
+// it differs from.
+func TestDetailOneOfEach(t *testing.T) {
+	spec := teamsDetail(t)
+	row := func(refresh, upn, period string) string {
+		return refresh + ",," + upn + ",,False,,,0,0,0,0,,,,No,Yes," + period + "\r\n"
+	}
+	for _, tc := range []struct{ name, body, want string }{
+		{"refresh dates", row("2026-11-20", "a@c.com", "7") + row("2026-11-20", "b@c.com", "7") + row("2026-11-19", "c@c.com", "7"),
+			"line 4: Report Refresh Date 2026-11-19 where line 2 has 2026-11-20"},
+		{"periods", row("2026-11-20", "a@c.com", "7") + row("2026-11-20", "b@c.com", "30"),
+			"line 3: Report Period 30 where line 2 has 7"},
+		{"concealment", row("2026-11-20", "a@c.com", "7") + row("2026-11-20", "6E55A185B405B6F2A6804BB7897C8AAB", "7"),
+			"line 3: names concealed (32 hexadecimal digits) where line 2's are not concealed"},
+	} {
+		_, err := Parse(spec, strings.NewReader(teamsDetailHeader+tc.body), Options{Source: "mixed.csv"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// One of each, pseudonyms included: loads.
+	if _, err := Parse(spec, strings.NewReader(teamsDetailHeader+row("2026-11-20", "pz:0123456789abcdef0123456789abcdef", "7")+row("2026-11-20", "b@c.com", "7")), Options{Source: "one.csv"}); err != nil {
+		t.Errorf("one of each: %v", err)
+	}
+}

@@ -67,6 +67,13 @@ type rowBuilder struct {
 
 	// detail: whether names are concealed, once decided (see detailRow).
 	concealDecided, concealed bool
+	// The first detail row's refresh date, period, line and look (names
+	// concealed or not; looked false for pseudonyms): a detail payload has
+	// one of each (detailRow).
+	first                   bool
+	firstRefresh            time.Time
+	firstPeriod, firstLine  int
+	firstLooks, firstLooked bool
 	// batch: rows go to opts.Batch batchRows at a time (see finish).
 	batchRows int
 	batchSlab []Value
@@ -374,6 +381,9 @@ func (b *rowBuilder) detailRow(row *Row, line int) error {
 		}
 		return b.errAt(line, -1, 0, "", "no entity: "+strings.Join(names, ", ")+" all empty")
 	}
+	if err := b.oneOfEach(row, line); err != nil {
+		return err
+	}
 	if !b.concealDecided {
 		b.concealDecided = true
 		known := false
@@ -390,6 +400,43 @@ func (b *rowBuilder) detailRow(row *Row, line int) error {
 		c = 1
 	}
 	row.Values[1] = Value{N: c, Valid: true} // report.Concealed
+	return nil
+}
+
+// oneOfEach refuses a detail row whose refresh date or period differs from
+// the first row's, or whose names are concealed where the first row's were
+// not (or the other way round): Graph writes a payload of one refresh, one
+// period and one setting, and a file that mixes them (files joined by
+// hand) would be loaded as one payload of the first row's day and
+// concealment.
+func (b *rowBuilder) oneOfEach(row *Row, line int) error {
+	l := b.lay
+	name := ""
+	if l.entityName >= 0 {
+		name = row.Values[l.entityName].S
+	}
+	looked := name != "" && !strings.HasPrefix(name, PseudonymPrefix)
+	if !b.first {
+		b.first = true
+		b.firstRefresh, b.firstPeriod, b.firstLine = row.RefreshDate, row.Period, line
+		b.firstLooks, b.firstLooked = looked && report.LooksConcealed(name), looked
+		return nil
+	}
+	unit := "line"
+	if b.opts.Format == report.JSON {
+		unit = "record"
+	}
+	switch {
+	case !row.RefreshDate.Equal(b.firstRefresh):
+		return b.errAt(line, -1, 0, "", fmt.Sprintf("Report Refresh Date %s where %s %d has %s: a detail payload has one refresh date",
+			row.RefreshDate.Format(time.DateOnly), unit, b.firstLine, b.firstRefresh.Format(time.DateOnly)))
+	case row.Period != b.firstPeriod:
+		return b.errAt(line, -1, 0, "", fmt.Sprintf("Report Period %d where %s %d has %d: a detail payload has one period", row.Period, unit, b.firstLine, b.firstPeriod))
+	case looked && b.firstLooked && report.LooksConcealed(name) != b.firstLooks:
+		what := map[bool]string{true: "concealed (32 hexadecimal digits)", false: "not concealed"}
+		return b.errAt(line, -1, 0, "", fmt.Sprintf("names %s where %s %d's are %s: a detail payload is of one concealment setting",
+			what[!b.firstLooks], unit, b.firstLine, what[b.firstLooks]))
+	}
 	return nil
 }
 
