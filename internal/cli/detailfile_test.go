@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,32 @@ func TestLoadFilePseudonymizeWithholdsValues(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "withheld under --pseudonymize") {
 		t.Errorf("the error should say the value is withheld:\n%s", lastLines(stderr, 2))
+	}
+}
+
+// TestLoadFileDetailLimit: a detail file is read as it loads, never whole,
+// and one larger than --max-payload-bytes is refused all the same, with
+// nothing of it kept.
+func TestLoadFileDetailLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	path := filepath.Join(t.TempDir(), "sites.csv")
+	body := "Report Refresh Date,Site Id,Site URL,Owner Display Name,Is Deleted,Last Activity Date,File Count,Active File Count,Page View Count,Visited Page Count,Storage Used (Byte),Storage Allocated (Byte),Root Web Template,Owner Principal Name,Report Period\n"
+	for i := range 50 {
+		body += fmt.Sprintf("2026-11-20,5f0c2a9e-1b7d-4c3e-9a8f-%012d,https://f.sharepoint.com/sites/s%d,Owners,False,,1,0,0,0,1,2,Group,o@f.com,30\n", i, i)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := b.ingest(t, "load-file", "--report", "sharepoint-site-usage-detail", "--tenant-id", tenant, "--max-payload-bytes", "2000", path)
+	if code != ExitFailed || !strings.Contains(lastLines(stderr, 1), "larger than the limit of 2000 bytes (--max-payload-bytes)") {
+		t.Fatalf("exit %d, want 1 and the limit named\n%s\n%s", code, stdout, lastLines(stderr, 2))
+	}
+	if n := b.scalar(t, `SELECT (SELECT count(*) FROM S.sharepoint_site_usage_detail) + (SELECT count(*) FROM S.payloads) + (SELECT count(*) FROM S.payload_chunks)`); n != "0" {
+		t.Errorf("%s rows, payloads or chunks kept of a file over the limit", n)
+	}
+	if code, stdout, stderr := b.ingest(t, "load-file", "--report", "sharepoint-site-usage-detail", "--tenant-id", tenant, path); code != ExitOK ||
+		b.scalar(t, `SELECT count(*) FROM S.sharepoint_site_usage_detail`) != "50" {
+		t.Errorf("within the limit: exit %d\n%s\n%s", code, stdout, lastLines(stderr, 2))
 	}
 }

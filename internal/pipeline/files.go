@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -42,6 +44,9 @@ func (r *Run) FileWork(ctx context.Context, fs Files) *Work {
 		}
 		start := time.Now()
 		f := load.Fetch{RunID: r.ID, TenantID: fs.Tenant, Report: fs.Report, Source: path}
+		if fs.Report.Detail != nil {
+			return r.streamFile(ctx, log.With("file", path), f, fs, fs.Paths[i], start)
+		}
 		body, err := readFile(ctx, fs.Paths[i], fs.MaxBytes)
 		if err != nil {
 			return r.Failed(ctx, log, f, err)
@@ -57,11 +62,81 @@ func (r *Run) FileWork(ctx context.Context, fs Files) *Work {
 	}}
 }
 
+// streamFile loads a file of a detail report as it reads it, as a fetched
+// one is (streamLoad): a file of a million rows is never held whole.
+func (r *Run) streamFile(ctx context.Context, log *slog.Logger, f load.Fetch, fs Files, path string, start time.Time) Result {
+	file, done, err := openFile(ctx, path)
+	if err != nil {
+		return r.Failed(ctx, log, f, err)
+	}
+	defer done()
+	br := bufio.NewReaderSize(&limitedFile{r: file, path: f.Source, max: fs.MaxBytes}, 64<<10)
+	head, _ := br.Peek(512)
+	format := sniffFormat(head, fs.Format)
+	f.FetchedAt = time.Now().UTC()
+	return r.streamLoad(ctx, log, &f, br, "", format, transform.Options{Source: f.Source}, start)
+}
+
+// limitedFile fails a read past the --max-payload-bytes limit.
+type limitedFile struct {
+	r      io.Reader
+	path   string
+	max, n int64
+}
+
+func (l *limitedFile) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.n += int64(n); l.n > l.max {
+		return n, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", l.path, l.max)
+	}
+	return n, err
+}
+
 // readFile reads a whole file of at most max bytes, or standard input for
-// -. It stops when ctx is done, even blocked on a FIFO or a terminal:
+// -, with openFile's care.
+func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
+	f, done, err := openFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if IsStdin(path) {
+		path = StdinLabel
+	}
+	body, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > max {
+		return nil, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", path, max)
+	}
+	return body, nil
+}
+
+// ctxFile is an open file whose reads end with ctx's cause once ctx is
+// done.
+type ctxFile struct {
+	f    *os.File
+	ctx  context.Context
+	path string
+}
+
+func (c *ctxFile) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	if err != nil && err != io.EOF {
+		if c.ctx.Err() != nil {
+			err = context.Cause(c.ctx)
+		}
+		err = fmt.Errorf("read %s: %w", c.path, err)
+	}
+	return n, err
+}
+
+// openFile opens a file, or standard input for -, for reading; done closes
+// it. It stops when ctx is done, even blocked on a FIFO or a terminal:
 // opening waits in a goroutine of its own, and reading ends when the file
 // is closed under it. Then the error is ctx's cause, not the closed file's.
-func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
+func openFile(ctx context.Context, path string) (io.Reader, func(), error) {
 	type opened struct {
 		f   *os.File
 		err error
@@ -80,7 +155,7 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 	select {
 	case o := <-ch:
 		if o.err != nil {
-			return nil, o.err
+			return nil, nil, o.err
 		}
 		f = o.f
 	case <-ctx.Done():
@@ -89,24 +164,17 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 				o.f.Close()
 			}
 		}()
-		return nil, fmt.Errorf("read %s: %w", path, context.Cause(ctx))
-	}
-	if f != os.Stdin {
-		defer f.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, context.Cause(ctx))
 	}
 	// A pipe's read waits in the poller, and Close wakes it.
-	defer context.AfterFunc(ctx, func() { f.Close() })()
-	body, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			err = context.Cause(ctx)
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	done := func() {
+		stop()
+		if f != os.Stdin {
+			f.Close()
 		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", path, max)
-	}
-	return body, nil
+	return &ctxFile{f: f, ctx: ctx, path: path}, done, nil
 }
 
 // sniffFormat decides CSV or JSON: the flag if given, else the content
