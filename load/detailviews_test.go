@@ -125,14 +125,21 @@ func TestCopilotAdoptionWeekly(t *testing.T) {
 		('t1', '2026-11-03', '2026-11-03', 7, 'u2', false, 'u2', NULL, NULL, NULL, NULL),
 		('t1', '2026-11-04', '2026-11-04', 7, 'u2', false, 'u2', NULL, NULL, NULL, NULL),
 		('t1', '2026-11-10', '2026-11-10', 7, 'u2', false, 'u2', '2026-11-09', NULL, NULL, '2026-11-09'),
-		('t1', '2026-11-03', '2026-11-03', 7, 'u3', false, 'u3', '2026-10-20', NULL, NULL, NULL)`)
+		('t1', '2026-11-03', '2026-11-03', 7, 'u3', false, 'u3', '2026-10-20', NULL, NULL, NULL),
+		-- t2 starts concealing names on Wednesday: v1 is one user, once
+		('t2', '2026-11-02', '2026-11-02', 7, 'v1', false, 'v1', '2026-11-02', NULL, NULL, NULL),
+		('t2', '2026-11-04', '2026-11-04', 7, '0A1B2C3D4E5F60718293A4B5C6D7E8F9', true, '0A1B2C3D4E5F60718293A4B5C6D7E8F9', '2026-11-02', NULL, NULL, NULL)`)
 	got := b.scalarText(t, `SELECT string_agg(format('%s..%s snapshots=%s licensed=%s active=%s rate=%s teams=%s word=%s excel=%s chat=%s',
 		week_start, week_end, snapshot_days, licensed_users, active_users, adoption_rate, teams_active_users, word_active_users,
-		excel_active_users, copilot_chat_active_users), '; ' ORDER BY week_start) FROM copilot_adoption_weekly`)
+		excel_active_users, copilot_chat_active_users), '; ' ORDER BY week_start) FROM copilot_adoption_weekly WHERE tenant_id = 't1'`)
 	want := "2026-11-02..2026-11-08 snapshots=2 licensed=3 active=1 rate=0.3333 teams=1 word=1 excel=0 chat=0; " +
 		"2026-11-09..2026-11-15 snapshots=1 licensed=2 active=1 rate=0.5000 teams=0 word=0 excel=0 chat=1"
 	if got != want {
 		t.Errorf("copilot_adoption_weekly:\n got %s\nwant %s", got, want)
+	}
+	if got := b.scalarText(t, `SELECT format('%s snapshots=%s licensed=%s active=%s', week_start, snapshot_days, licensed_users, active_users)
+		FROM copilot_adoption_weekly WHERE tenant_id = 't2'`); got != "2026-11-02 snapshots=2 licensed=1 active=1" {
+		t.Errorf("a week in which names became concealed: %s, want each user once", got)
 	}
 }
 

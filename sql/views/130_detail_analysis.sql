@@ -62,17 +62,26 @@ COMMENT ON COLUMN licensed_users_inactive_30d.is_deleted IS 'True when the user 
 COMMENT ON COLUMN licensed_users_inactive_30d.concealed IS {{lit (common "concealed")}};
 
 CREATE OR REPLACE VIEW copilot_adoption_weekly AS
-WITH snapshots AS (
-    -- every user listed in a snapshot of the week has a Copilot licence
-    SELECT tenant_id,
-           date_trunc('week', report_date)::date AS week_start,
-           count(DISTINCT report_date)::integer  AS snapshot_days,
-           count(DISTINCT entity_key)::integer   AS licensed_users
+WITH weeks AS (
+    -- a week counts the users of the concealment of its newest snapshot:
+    -- a week in which the tenant started or stopped concealing names has
+    -- each user under two keys, and would count them twice
+    SELECT DISTINCT ON (tenant_id, date_trunc('week', report_date))
+           tenant_id, date_trunc('week', report_date)::date AS week_start, concealed
     FROM {{$c.Table}}
-    GROUP BY tenant_id, date_trunc('week', report_date)
+    ORDER BY tenant_id, date_trunc('week', report_date), report_date DESC
+), snapshots AS (
+    -- every user listed in a snapshot of the week has a Copilot licence
+    SELECT c.tenant_id,
+           w.week_start,
+           count(DISTINCT c.report_date)::integer AS snapshot_days,
+           count(DISTINCT c.entity_key) FILTER (WHERE c.concealed = w.concealed)::integer AS licensed_users
+    FROM {{$c.Table}} c
+    JOIN weeks w ON w.tenant_id = c.tenant_id AND w.week_start = date_trunc('week', c.report_date)::date
+    GROUP BY c.tenant_id, w.week_start
 ), activity AS (
     -- each night's snapshot repeats the dates of the nights before: once each
-    SELECT DISTINCT tenant_id, entity_key, last_activity_date,
+    SELECT DISTINCT tenant_id, entity_key, concealed, last_activity_date,
            microsoft_teams_copilot_last_activity_date, word_copilot_last_activity_date,
            excel_copilot_last_activity_date, powerpoint_copilot_last_activity_date,
            outlook_copilot_last_activity_date, onenote_copilot_last_activity_date,
@@ -102,6 +111,7 @@ WITH snapshots AS (
         ('loop',          a.loop_copilot_last_activity_date),
         ('copilot_chat',  a.copilot_chat_last_activity_date)
     ) AS v(app, day)
+    JOIN weeks w ON w.tenant_id = a.tenant_id AND w.week_start = date_trunc('week', v.day)::date AND w.concealed = a.concealed
     WHERE v.day IS NOT NULL
     GROUP BY a.tenant_id, date_trunc('week', v.day)
 )
@@ -127,7 +137,7 @@ LEFT JOIN active a USING (tenant_id, week_start);
 COMMENT ON COLUMN copilot_adoption_weekly.{{index . 0}}_active_users IS {{lit (printf "Users whose last Copilot activity in %s (the report's \"%s\" column), in any snapshot, falls within the week." (index . 1) (index . 2))}};
 {{- end}}
 
-COMMENT ON VIEW copilot_adoption_weekly IS {{lit (printf "Microsoft 365 Copilot adoption per tenant and ISO week (Monday to Sunday), from the nightly snapshots of %s (table %s): the users with a Copilot licence seen in the week's snapshots, the users active in the week (a last activity date within it, in any snapshot) overall and per app, and the share of licensed users active. Only weeks with a snapshot are listed; a week before the first snapshot would count only the users whose last activity fell in it. A user whose names Microsoft concealed in some snapshots of a week and not in others counts twice. Computed from per-user rows: readable only by roles granted with `ingest grant-reader --detail`." $c.Function $c.Table)}};
+COMMENT ON VIEW copilot_adoption_weekly IS {{lit (printf "Microsoft 365 Copilot adoption per tenant and ISO week (Monday to Sunday), from the nightly snapshots of %s (table %s): the users with a Copilot licence seen in the week's snapshots, the users active in the week (a last activity date within it, in any snapshot) overall and per app, and the share of licensed users active. Only weeks with a snapshot are listed; a week before the first snapshot would count only the users whose last activity fell in it. In a week in which the tenant started or stopped concealing names, the users are counted under the concealment of the week's newest snapshot only (each user once). Computed from per-user rows: readable only by roles granted with `ingest grant-reader --detail`." $c.Function $c.Table)}};
 COMMENT ON COLUMN copilot_adoption_weekly.tenant_id IS {{lit (common "tenant_id")}};
 COMMENT ON COLUMN copilot_adoption_weekly.week_start IS {{lit (common "week_start")}};
 COMMENT ON COLUMN copilot_adoption_weekly.week_end IS {{lit (common "week_end")}};
