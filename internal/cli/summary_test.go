@@ -101,6 +101,9 @@ func TestRunFinishedCarriesCounts(t *testing.T) {
 	}
 	recs := logRecords(t, stderr)
 	last := recs[len(recs)-1]
+	if line := lastLines(stderr, 1); strings.Count(line, `"period":`) != 1 {
+		t.Errorf("run finished says the period %d times, want once: %s", strings.Count(line, `"period":`), line)
+	}
 	for k, v := range map[string]string{"msg": "run finished", "items": "2", "loaded": "0", "not_modified": "2", "failed": "0", "rows_inserted": "0"} {
 		if got := field(last, k); got != v {
 			t.Errorf("run finished: %s = %s, want %s", k, got, v)

@@ -134,11 +134,14 @@ type Graph struct {
 // GraphWork is the work of a run that fetches specs for period (days long)
 // from Graph: a report an item, at most g.Concurrency at once.
 func (r *Run) GraphWork(ctx context.Context, g Graph, specs []*report.Spec, period string, days int) *Work {
-	log := r.Log.With("tenant", g.Tenant, "period", period)
+	// The work's own lines ("run finished") say the period once, of their
+	// own (End.LogAttrs); the reports' lines with it.
+	base := r.Log.With("tenant", g.Tenant)
+	log := base.With("period", period)
 	log.Info("fetching reports", "reports", len(specs), "concurrency", g.Concurrency, "force", g.Force)
 	r.countSpentBudget(ctx, log, g)
 	stop := newGraphStop(ctx)
-	return &Work{N: len(specs), Workers: g.Concurrency, Log: log, Done: stop.close, Item: func(i int) Result {
+	return &Work{N: len(specs), Workers: g.Concurrency, Log: base, Done: stop.close, Item: func(i int) Result {
 		return r.fetchAndLoad(ctx, stop, log, g, specs[i], period, days)
 	}}
 }
