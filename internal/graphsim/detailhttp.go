@@ -48,21 +48,15 @@ func (s *Server) serveDetail(w http.ResponseWriter, r *http.Request, beta bool, 
 	switch format := r.URL.Query().Get("$format"); {
 	case format == "" || strings.EqualFold(format, "text/csv"):
 		tag := f.etag("csv")
-		w.Header().Set("ETag", tag)
-		if matchETag(r.Header.Get("If-None-Match"), tag) {
-			w.WriteHeader(http.StatusNotModified)
+		if notModified(w, r, tag) {
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Location", s.newLink(link{file: f, etag: tag, truncate: hit[FaultTruncate]}, hit[FaultExpire]))
-		w.WriteHeader(http.StatusFound)
+		s.redirect(w, link{file: f, etag: tag, truncate: hit[FaultTruncate]}, hit[FaultExpire])
 	case strings.EqualFold(format, "application/json") && beta:
 		skip := r.URL.Query().Get("$skiptoken")
 		if skip == "" {
 			tag := f.etag("json")
-			w.Header().Set("ETag", tag)
-			if matchETag(r.Header.Get("If-None-Match"), tag) {
-				w.WriteHeader(http.StatusNotModified)
+			if notModified(w, r, tag) {
 				return
 			}
 		}

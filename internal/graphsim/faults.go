@@ -83,7 +83,7 @@ func ParseFault(s string) (Fault, error) {
 		return Fault{}, fmt.Errorf("fault %q: unknown kind %q (want one of %s)", s, kind, kindList())
 	}
 	if rep != "" {
-		if _, err := lookup(rep); err != nil {
+		if _, err := report.Lookup(rep); err != nil {
 			return Fault{}, fmt.Errorf("fault %q: %w", s, err)
 		}
 	}
@@ -135,7 +135,7 @@ func newPending(faults []Fault) ([]*pendingFault, error) {
 			return nil, fmt.Errorf("graphsim: Options.Faults[%d]: unknown kind %q", i, f.Kind)
 		}
 		if f.Report != "" {
-			if _, err := lookup(f.Report); err != nil {
+			if _, err := report.Lookup(f.Report); err != nil {
 				return nil, fmt.Errorf("graphsim: Options.Faults[%d]: %w", i, err)
 			}
 		}
@@ -169,7 +169,7 @@ func (s *Server) takeFaults(r *http.Request, spec *report.Spec) map[FaultKind]bo
 				continue
 			}
 			if f.Report != "" {
-				if want, _ := lookup(f.Report); want != spec {
+				if want, _ := report.Lookup(f.Report); want != spec {
 					continue
 				}
 			}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,21 +354,15 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	case format == "" || strings.EqualFold(format, "text/csv"):
 		body := csvBody(spec, rows)
 		tag := etag(body)
-		w.Header().Set("ETag", tag)
-		if matchETag(r.Header.Get("If-None-Match"), tag) {
-			w.WriteHeader(http.StatusNotModified)
+		if notModified(w, r, tag) {
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Location", s.newLink(link{body: body, etag: tag, truncate: hit[FaultTruncate]}, hit[FaultExpire]))
-		w.WriteHeader(http.StatusFound)
+		s.redirect(w, link{body: body, etag: tag, truncate: hit[FaultTruncate]}, hit[FaultExpire])
 	case strings.EqualFold(format, "application/json") && beta:
 		tag := etag(jsonBody(spec, rows))
 		skip := r.URL.Query().Get("$skiptoken")
 		if skip == "" {
-			w.Header().Set("ETag", tag)
-			if matchETag(r.Header.Get("If-None-Match"), tag) {
-				w.WriteHeader(http.StatusNotModified)
+			if notModified(w, r, tag) {
 				return
 			}
 		}
@@ -392,46 +385,33 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// function finds the report whose Graph function is name, case-insensitively,
-// in report.All, then in report.DetailReports.
+// notModified sets the answer's ETag to tag and, when the request's
+// If-None-Match matches it, answers 304 and reports so.
+func notModified(w http.ResponseWriter, r *http.Request, tag string) bool {
+	w.Header().Set("ETag", tag)
+	if matchETag(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+// redirect answers 302 to a new preauthenticated link to l (born expired
+// when expired is), as Graph answers a CSV report.
+func (s *Server) redirect(w http.ResponseWriter, l link, expired bool) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Location", s.newLink(l, expired))
+	w.WriteHeader(http.StatusFound)
+}
+
+// function finds the report whose Graph function is name, case-insensitively.
 func function(name string) *report.Spec {
-	for _, spec := range served() {
+	for _, spec := range report.All {
 		if strings.EqualFold(name, spec.Function) {
 			return spec
 		}
 	}
 	return nil
-}
-
-// served is every report the simulator serves: report.All, then the
-// detail reports not in it.
-func served() []*report.Spec {
-	out := slices.Clip(report.All)
-	for _, d := range report.DetailReports {
-		if !slices.ContainsFunc(report.All, func(s *report.Spec) bool { return s == d || s.Function == d.Function }) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// lookup is report.Lookup over every report served, the detail reports
-// included: by short name, Graph function or table, then by alias.
-func lookup(name string) (*report.Spec, error) {
-	specs := served()
-	for _, s := range specs {
-		if strings.EqualFold(name, s.Name) || strings.EqualFold(name, s.Function) || strings.EqualFold(name, s.Table) {
-			return s, nil
-		}
-	}
-	for _, s := range specs {
-		for _, a := range s.Aliases {
-			if strings.EqualFold(name, a) {
-				return s, nil
-			}
-		}
-	}
-	return report.Lookup(name)
 }
 
 // refreshDate is today (UTC, by the sim clock) less the latency.
@@ -482,9 +462,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature does not match", http.StatusForbidden)
 		return
 	}
-	w.Header().Set("ETag", l.etag)
-	if matchETag(r.Header.Get("If-None-Match"), l.etag) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, l.etag) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
