@@ -533,65 +533,6 @@ func (f *fetch) readPayload(resp *http.Response) (p *Payload, retryable bool, er
 	}, false, nil
 }
 
-// pages follows @odata.nextLink from a JSON payload and joins the pages'
-// value arrays into one document. A payload without a nextLink (or that is
-// not JSON, which transform reports) is returned as received.
-func (f *fetch) pages(ctx context.Context, first *Payload) (*Payload, error) {
-	var page struct {
-		Context string            `json:"@odata.context"`
-		Value   []json.RawMessage `json:"value"`
-		Next    string            `json:"@odata.nextLink"`
-	}
-	if json.Unmarshal(first.Body, &page) != nil || page.Next == "" {
-		return first, nil
-	}
-	odataContext, values, total := page.Context, page.Value, len(first.Body)
-	seen := map[string]bool{}
-	n := 1
-	for page.Next != "" {
-		next := page.Next
-		shown := MaskURL(next)
-		f.secret(minURLPartLen, next)
-		if u, err := url.Parse(next); err == nil {
-			f.secretURL(u)
-		}
-		n++
-		switch {
-		case n > maxPages:
-			return nil, &Error{URL: shown, Err: fmt.Errorf("more than %d pages", maxPages)}
-		case !sameOrigin(next, f.c.GraphURL):
-			return nil, &Error{URL: shown, Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
-		case seen[next]:
-			return nil, &Error{URL: shown, Err: errors.New("@odata.nextLink repeats an earlier page")}
-		}
-		seen[next] = true
-		p, err := f.graph(ctx, next, shown, "")
-		if err != nil {
-			return nil, err
-		}
-		if p.NotModified {
-			return nil, &Error{URL: shown, Status: p.Status, Err: errors.New("unexpected 304 for a page")}
-		}
-		page.Value, page.Next = nil, ""
-		if err := json.Unmarshal(p.Body, &page); err != nil {
-			return nil, &Error{URL: shown, Status: p.Status, Err: fmt.Errorf("page %d: %w", n, err)}
-		}
-		values = append(values, page.Value...)
-		if total += len(p.Body); int64(total) > cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes) {
-			return nil, &Error{URL: shown, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes))}
-		}
-	}
-	body, err := json.Marshal(struct {
-		Context string            `json:"@odata.context,omitempty"`
-		Value   []json.RawMessage `json:"value"`
-	}{odataContext, values})
-	if err != nil {
-		return nil, &Error{URL: f.c.FunctionURL(f.req), Err: fmt.Errorf("join pages: %w", err)}
-	}
-	first.Body, first.SHA256, first.Pages = body, sha256Hex(body), n
-	return first, nil
-}
-
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -20,15 +20,50 @@ const maxStreamPages = 100_000
 // pageStream is pages for Request.Stream: a first page without a nextLink
 // is returned as received; else the document of every page's records is
 // handed over as a stream (Payload.Stream) that fetches the next page when
-// the records of the one before are read, holding one page at a time. Its
-// bytes are those pages would join: {"@odata.context":…,"value":[…]},
-// each record compacted as encoding/json writes it.
+// the records of the one before are read, holding one page at a time, each
+// page with a retry time limit of its own (the pages of a large payload are
+// asked for over as long as loading the rows before takes).
 func (f *fetch) pageStream(ctx context.Context, first *Payload) (*Payload, error) {
-	var page jsonPage
-	if json.Unmarshal(first.Body, &page) != nil || page.Next == "" {
+	ps := f.newPageStream(ctx, first, maxStreamPages, true)
+	if ps == nil {
 		return first, nil
 	}
-	ps := &jsonPageStream{f: f, ctx: ctx, values: page.Value, next: page.Next, pages: 1, total: int64(len(first.Body)), seen: map[string]bool{}}
+	first.Body, first.SHA256, first.Stream = nil, "", io.NopCloser(ps)
+	handedOver := len(f.attempts) // the first page's: Payload.Attempts
+	first.LaterAttempts = func() []Attempt { return slices.Clone(f.attempts[handedOver:]) }
+	return first, nil
+}
+
+// pages follows @odata.nextLink from a JSON payload and joins the pages'
+// value arrays into one document, read whole. A payload without a nextLink
+// (or that is not JSON, which transform reports) is returned as received.
+func (f *fetch) pages(ctx context.Context, first *Payload) (*Payload, error) {
+	ps := f.newPageStream(ctx, first, maxPages, false)
+	if ps == nil {
+		return first, nil
+	}
+	body, err := io.ReadAll(ps)
+	if err != nil {
+		return nil, err
+	}
+	first.Body, first.SHA256, first.Pages = body, sha256Hex(body), ps.pages
+	return first, nil
+}
+
+// newPageStream is the document of first's pages, or nil when first has
+// no nextLink (or is not JSON). Its bytes are those encoding/json writes
+// for {"@odata.context":…,"value":[…]} of the pages' records (each record
+// compacted, <, > and & escaped; the context left out when empty; a value
+// of null when no page had one). The pages are at most max; with
+// pageDeadline each has a retry time limit of its own, else they share the
+// fetch's.
+func (f *fetch) newPageStream(ctx context.Context, first *Payload, max int, pageDeadline bool) *jsonPageStream {
+	var page jsonPage
+	if json.Unmarshal(first.Body, &page) != nil || page.Next == "" {
+		return nil
+	}
+	ps := &jsonPageStream{f: f, ctx: ctx, values: page.Value, null: page.Value == nil, next: page.Next, pages: 1,
+		maxPages: max, pageDeadline: pageDeadline, total: int64(len(first.Body)), seen: map[string]bool{}}
 	ps.buf.WriteByte('{')
 	if page.Context != "" {
 		ctxJSON, _ := json.Marshal(page.Context)
@@ -36,11 +71,8 @@ func (f *fetch) pageStream(ctx context.Context, first *Payload) (*Payload, error
 		ps.buf.Write(ctxJSON)
 		ps.buf.WriteByte(',')
 	}
-	ps.buf.WriteString(`"value":[`)
-	first.Body, first.SHA256, first.Stream = nil, "", io.NopCloser(ps)
-	handedOver := len(f.attempts) // the first page's: Payload.Attempts
-	first.LaterAttempts = func() []Attempt { return slices.Clone(f.attempts[handedOver:]) }
-	return first, nil
+	ps.buf.WriteString(`"value":`)
+	return ps
 }
 
 // jsonPage is what pages and pageStream read of a page.
@@ -52,18 +84,21 @@ type jsonPage struct {
 
 // jsonPageStream is the document of a payload's pages, read as it is made.
 type jsonPageStream struct {
-	f      *fetch
-	ctx    context.Context
-	buf    bytes.Buffer      // made, not yet read
-	values []json.RawMessage // of the current page, not yet made
-	next   string            // the next page's link; "" after the last
-	wrote  bool              // a record was made (the next needs a comma)
-	done   bool              // the closing "]}" was made
-	pages  int
-	total  int64
-	seen   map[string]bool
-	err    error
-	tmp    bytes.Buffer
+	f            *fetch
+	ctx          context.Context
+	buf          bytes.Buffer      // made, not yet read
+	values       []json.RawMessage // of the current page, not yet made
+	null         bool              // no page had a value so far
+	next         string            // the next page's link; "" after the last
+	wrote        bool              // a record was made (the next needs a comma)
+	done         bool              // the document was ended
+	pages        int
+	maxPages     int
+	pageDeadline bool
+	total        int64
+	seen         map[string]bool
+	err          error
+	tmp          bytes.Buffer
 }
 
 func (s *jsonPageStream) Read(p []byte) (int, error) {
@@ -82,7 +117,14 @@ func (s *jsonPageStream) Read(p []byte) (int, error) {
 				return 0, err
 			}
 		case !s.done:
-			s.buf.WriteString("]}")
+			switch {
+			case s.wrote:
+				s.buf.WriteString("]}")
+			case s.null:
+				s.buf.WriteString("null}")
+			default:
+				s.buf.WriteString("[]}")
+			}
 			s.done = true
 		default:
 			return 0, io.EOF
@@ -96,6 +138,8 @@ func (s *jsonPageStream) Read(p []byte) (int, error) {
 func (s *jsonPageStream) record(raw json.RawMessage) {
 	if s.wrote {
 		s.buf.WriteByte(',')
+	} else {
+		s.buf.WriteByte('[')
 	}
 	s.wrote = true
 	s.tmp.Reset()
@@ -106,9 +150,9 @@ func (s *jsonPageStream) record(raw json.RawMessage) {
 	json.HTMLEscape(&s.buf, s.tmp.Bytes())
 }
 
-// fetchNext fetches the page of s.next, with pages' checks: on Graph's host
-// only (it carries the token), never twice, within maxStreamPages and
-// MaxPayloadBytes. Its error is an *Error, scrubbed of secrets.
+// fetchNext fetches the page of s.next: on Graph's host only (it carries
+// the token), never twice, within s.maxPages and MaxPayloadBytes. Its error
+// is an *Error, scrubbed of secrets.
 func (s *jsonPageStream) fetchNext() (err error) {
 	f, next := s.f, s.next
 	shown := MaskURL(next)
@@ -131,17 +175,17 @@ func (s *jsonPageStream) fetchNext() (err error) {
 	s.pages++
 	max := cmpOr(f.c.MaxPayloadBytes, DefaultMaxPayloadBytes)
 	switch {
-	case s.pages > maxStreamPages:
-		return &Error{URL: shown, Err: fmt.Errorf("more than %d pages", maxStreamPages)}
+	case s.pages > s.maxPages:
+		return &Error{URL: shown, Err: fmt.Errorf("more than %d pages", s.maxPages)}
 	case !sameOrigin(next, f.c.GraphURL):
 		return &Error{URL: shown, Err: errors.New("refusing @odata.nextLink: not on the Graph host, and it would carry the token")}
 	case s.seen[next]:
 		return &Error{URL: shown, Err: errors.New("@odata.nextLink repeats an earlier page")}
 	}
 	s.seen[next] = true
-	// Each page has the retry time limit of its own: the pages of a large
-	// payload are asked for over as long as loading the rows before takes.
-	f.deadline = f.clock.Now().Add(cmpOr(f.c.MaxWait, DefaultMaxWait))
+	if s.pageDeadline {
+		f.deadline = f.clock.Now().Add(cmpOr(f.c.MaxWait, DefaultMaxWait))
+	}
 	p, err := f.graph(s.ctx, next, shown, "")
 	if err != nil {
 		return err
@@ -157,5 +201,6 @@ func (s *jsonPageStream) fetchNext() (err error) {
 		return &Error{URL: shown, Err: fmt.Errorf("pages exceed the limit of %d bytes (--max-payload-bytes)", max)}
 	}
 	s.values, s.next = page.Value, page.Next
+	s.null = s.null && len(page.Value) == 0
 	return nil
 }
