@@ -415,7 +415,7 @@ func (b *rowBuilder) oneOfEach(row *Row, line int) error {
 	if l.entityName >= 0 {
 		name = row.Values[l.entityName].S
 	}
-	looked := name != "" && !strings.HasPrefix(name, PseudonymPrefix)
+	looked := name != "" && !isPseudonym(name)
 	if !b.first {
 		b.first = true
 		b.firstRefresh, b.firstPeriod, b.firstLine = row.RefreshDate, row.Period, line

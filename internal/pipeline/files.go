@@ -103,14 +103,7 @@ func readFile(ctx context.Context, path string, max int64) ([]byte, error) {
 	if IsStdin(path) {
 		path = StdinLabel
 	}
-	body, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > max {
-		return nil, fmt.Errorf("%s: larger than the limit of %d bytes (--max-payload-bytes)", path, max)
-	}
-	return body, nil
+	return io.ReadAll(&limitedFile{r: f, path: path, max: max})
 }
 
 // ctxFile is an open file whose reads end with ctx's cause once ctx is
